@@ -1,0 +1,55 @@
+# PFS: build the core (AssemblyScript -> build/pfs.wasm), the Node host
+# (TypeScript -> build/js), and run demos, tests and benchmarks.
+# `make demo` and `make test` install what they need on a fresh machine.
+
+SHELL := /bin/bash
+NPX := npx --no-install
+CORE_SRC := $(wildcard assembly/*.ts)
+HOST_SRC := $(shell find host tests/sim tests/host tests/support bench -name '*.ts' 2>/dev/null)
+WASM_OPT_FLAGS := --enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int \
+                  --enable-sign-ext --enable-mutable-globals
+
+.PHONY: all build deps demo test test-core test-host size bench clean
+
+all: build
+
+# npm ci only when the lockfile changed since the last install.
+node_modules/.installed: package-lock.json package.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+deps: node_modules/.installed
+
+build: deps build/pfs.wasm build/pfs.debug.wasm build/js/.built
+
+build/pfs.wasm: $(CORE_SRC) asconfig.json node_modules/.installed
+	@mkdir -p build
+	$(NPX) asc assembly/index.ts --target release -o build/pfs.asc.wasm --textFile build/pfs.wat
+	@# -O3z from asc, then binaryen's -Oz pass over it; keep whichever is smaller.
+	$(NPX) wasm-opt $(WASM_OPT_FLAGS) -Oz build/pfs.asc.wasm -o build/pfs.opt.wasm
+	@if [ $$(stat -c%s build/pfs.opt.wasm) -lt $$(stat -c%s build/pfs.asc.wasm) ]; then \
+	  mv build/pfs.opt.wasm $@; rm -f build/pfs.asc.wasm; else mv build/pfs.asc.wasm $@; rm -f build/pfs.opt.wasm; fi
+
+build/pfs.debug.wasm: $(CORE_SRC) asconfig.json node_modules/.installed
+	@mkdir -p build
+	$(NPX) asc assembly/index.ts --target debug
+
+build/js/.built: $(HOST_SRC) tsconfig.json node_modules/.installed
+	$(NPX) tsc -p tsconfig.json
+	@touch $@
+
+size: build
+	@node build/js/host/tools/size.js
+
+demo: build
+	node bin/pfs.js demo
+
+# All tests; the closing line counts every suite: "N passed, N failed".
+test: build
+	node build/js/tests/run-all.js
+
+bench: build
+	node build/js/bench/run.js
+
+clean:
+	rm -rf build

@@ -1,0 +1,73 @@
+// Board figures and timers, written by the host into the config block before
+// init(). Word indices are part of the ABI (docs/ABI.md); a zero word means
+// "use the default" so an old host keeps working when a word is added.
+
+export const CONFIG_WORDS: i32 = 32;
+
+export const CFG_SELF_ADDR: i32 = 0;
+export const CFG_SEED: i32 = 1;
+export const CFG_MAX_HIERARCHIES: i32 = 2;
+export const CFG_MAX_STREAMS: i32 = 3;
+export const CFG_OUTBOX_BYTES: i32 = 4;
+export const CFG_INBOX_BYTES: i32 = 5;
+export const CFG_LINGER_MS: i32 = 6;
+export const CFG_HEARTBEAT_MS: i32 = 7;
+export const CFG_PEER_TIMEOUT_MS: i32 = 8;
+export const CFG_AD_INTERVAL_MS: i32 = 9;
+export const CFG_ROOT_AD_INTERVAL_MS: i32 = 10;
+export const CFG_JOIN_TIMEOUT_MS: i32 = 11;
+
+/** The block the host fills; static so it exists before init(). */
+export const configWords = new StaticArray<u32>(CONFIG_WORDS);
+
+function word(index: i32, fallback: u32): u32 {
+  const v = unchecked(configWords[index]);
+  return v == 0 ? fallback : v;
+}
+
+// Settled values, read once by init().
+export let selfAddr: u32 = 0;
+export let seed: u32 = 0;
+export let maxHierarchies: i32 = 8;
+export let maxStreams: i32 = 32;
+export let outboxBytes: i32 = 16384;
+export let inboxBytes: i32 = 4096;
+/** How long a phone that holds a file keeps serving it (late joiners). */
+export let lingerMs: f64 = 600000;
+/** Parent<->child keep-alive period on the stream. */
+export let heartbeatMs: f64 = 1000;
+/** A peer silent this long is gone (3.5 heartbeats: one lost frame is not
+ *  enough to break a link, TCP would retransmit it anyway). */
+export let peerTimeoutMs: f64 = 3500;
+/** Tentative-claim advertisement period: 250 ms in the vendor's console log
+ *  (FACTS.md: Ad 1..4 every 250 ms, confirmed ~1.25 s after the first claim). */
+export let adIntervalMs: f64 = 250;
+/** A confirmed root re-advertises this often, so that two roots (loss, healed
+ *  partition) hear each other and merge, and late joiners find the tree. */
+export let rootAdIntervalMs: f64 = 2000;
+/** A join attempt (connect + JOIN + answer) that takes longer is abandoned. */
+export let joinTimeoutMs: f64 = 1500;
+
+export function settleConfig(): bool {
+  selfAddr = unchecked(configWords[CFG_SELF_ADDR]);
+  seed = unchecked(configWords[CFG_SEED]);
+  maxHierarchies = <i32>word(CFG_MAX_HIERARCHIES, 8);
+  maxStreams = <i32>word(CFG_MAX_STREAMS, 0);
+  if (maxStreams == 0) maxStreams = maxHierarchies * 4 + 4;
+  outboxBytes = <i32>word(CFG_OUTBOX_BYTES, 16384);
+  inboxBytes = <i32>word(CFG_INBOX_BYTES, 4096);
+  lingerMs = <f64>word(CFG_LINGER_MS, 600000);
+  heartbeatMs = <f64>word(CFG_HEARTBEAT_MS, 1000);
+  peerTimeoutMs = <f64>word(CFG_PEER_TIMEOUT_MS, 3500);
+  adIntervalMs = <f64>word(CFG_AD_INTERVAL_MS, 250);
+  rootAdIntervalMs = <f64>word(CFG_ROOT_AD_INTERVAL_MS, 2000);
+  joinTimeoutMs = <f64>word(CFG_JOIN_TIMEOUT_MS, 1500);
+  // Bounds a host cannot exceed: they keep the tables and buffers sane.
+  if (selfAddr == 0 || selfAddr == 0xffffffff) return false;
+  if (maxHierarchies < 1 || maxHierarchies > 64) return false;
+  if (maxStreams < 4 || maxStreams > 1024) return false;
+  if (outboxBytes < 1024 || outboxBytes > (1 << 24)) return false;
+  if (inboxBytes < 256 || inboxBytes > (1 << 24)) return false;
+  if (heartbeatMs * 2 > peerTimeoutMs) return false;
+  return true;
+}

@@ -1,0 +1,196 @@
+// Root election and discovery for one hierarchy, over UDP broadcasts.
+//
+//   DISCOVER --(no root heard, no stronger claim)--> CLAIMING --(Ad 4 + 250 ms)--> ROOT
+//      |  ^                                            |
+//      |  +-------(a stronger claim: yield)------------+
+//      +--(ROOT_AD heard)--> JOINING (tree.ts)
+//
+// A confirmed root advertises itself (ROOT_AD) every rootAdIntervalMs and
+// when asked (SOLICIT, a foreign CLAIM). Two confirmed roots for one
+// hierarchy hear each other's ROOT_AD; the weaker merges into the stronger's
+// tree, keeping its own subtree. Timers follow the vendor's console log
+// (FACTS.md): claim, Ad 1..4 every 250 ms, confirm ~1.25 s after the claim.
+
+import * as cfg from "./config";
+import { Candidate, insertCandidate, newCandidates } from "./candidate";
+import { emit, EV_CLAIM, EV_CONFIRMED_ROOT, EV_FETCH, EV_MERGE, EV_ROOT_AD, EV_SOLICIT, EV_YIELD } from "./events";
+import { Hier, ROLE_CLAIMING, ROLE_DISCOVER, ROLE_JOINING, ROLE_ROOT } from "./hierarchy";
+import { CLAIM_ADS, CLAIM_WAIT_MS, MAX_DEPTH, MAX_WIRE_CANDIDATES, ROOT_AD_MIN_GAP_MS, SOLICIT_SUPPRESS_MS, SOLICITS_PER_ROUND } from "./limits";
+import { BROADCAST_ADDR } from "./outbox";
+import { rngBelow } from "./rng";
+import { beginDatagram, finish } from "./send";
+import { stronger } from "./strength";
+import { gatherSubtree, markDirty, startJoinWalk } from "./tree";
+import { encodeClaim, encodeRootAd, encodeSolicit, Msg, T_CLAIM, T_ROOT_AD, T_SOLICIT } from "./wire";
+
+const adCands = newCandidates(MAX_WIRE_CANDIDATES);
+const fallback = new Candidate();
+
+/** Start (or restart) looking for this hierarchy after `delayMs` plus jitter:
+ *  phones reset in bulk must not all speak in the same millisecond. */
+export function enterDiscover(h: Hier, nowMs: f64, delayMs: u32, jitterMs: u32): void {
+  h.role = ROLE_DISCOVER;
+  h.solicits = 0;
+  h.ad = 0;
+  h.nCands = 0;
+  h.nTried = 0;
+  h.hops = 0;
+  h.phaseMs = nowMs + <f64>delayMs + <f64>rngBelow(jitterMs);
+}
+
+function enterClaiming(h: Hier, nowMs: f64): void {
+  h.role = ROLE_CLAIMING;
+  h.ad = 0;
+  sendClaim(h);
+  h.phaseMs = nowMs + cfg.adIntervalMs;
+}
+
+/** The successor election after our parent, the root, vanished: we claim at
+ *  once, keeping our children; the strongest orphan wins. */
+export function claimAfterRootLoss(h: Hier, nowMs: f64): void {
+  h.claimAddr = 0;
+  h.claimStrength = 0;
+  h.claimMs = -Infinity;
+  enterClaiming(h, nowMs);
+}
+
+function sendClaim(h: Hier): void {
+  const s = h.strength();
+  const w = beginDatagram(BROADCAST_ADDR);
+  encodeClaim(w, h.xid, s, <u32>h.ad);
+  finish(w);
+  emit(h.xid, EV_CLAIM, <u32>h.ad, s, 0);
+}
+
+function confirmRoot(h: Hier, nowMs: f64): void {
+  h.role = ROLE_ROOT;
+  h.pathLen = 0;
+  h.phaseMs = Infinity;
+  h.bestOutside.clear();
+  h.nextMoveMs = Infinity;
+  emit(h.xid, EV_CONFIRMED_ROOT, 0, h.strength(), 0);
+  if (!h.verified) emit(h.xid, EV_FETCH, 0, h.sizeBytes, h.heldBytes);
+  sendRootAd(h, nowMs);
+  markDirty(h);
+}
+
+export function sendRootAd(h: Hier, nowMs: f64): void {
+  const n = gatherSubtree(h, adCands, true, -1, true);
+  const w = beginDatagram(BROADCAST_ADDR);
+  encodeRootAd(w, h.xid, h.strength(), h.sizeBytes, adCands, n);
+  finish(w);
+  h.lastRootAdMs = nowMs;
+  h.nextRootAdMs = nowMs + cfg.rootAdIntervalMs;
+  h.rootAdWanted = false;
+  emit(h.xid, EV_ROOT_AD, <u32>n, h.strength(), 0);
+}
+
+/** Leaves election for the tree: the candidates of a ROOT_AD, with the root
+ *  itself last as a hint (it knows its tree even when the list is stale). */
+function joinFromAd(h: Hier, src: u32, m: Msg, nowMs: f64): void {
+  h.role = ROLE_JOINING;
+  h.phaseMs = Infinity;
+  h.nCands = 0;
+  h.nTried = 0;
+  h.hops = 0;
+  for (let i = 0; i < m.nCand; i++) h.nCands = insertCandidate(h.cands, h.nCands, unchecked(m.cands[i]));
+  fallback.set(src, <u32>MAX_DEPTH, 0, m.strength);
+  h.nCands = insertCandidate(h.cands, h.nCands, fallback);
+  startJoinWalk(h, nowMs);
+}
+
+/** A datagram for hierarchy `h` from `src` (never ourselves). */
+export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void {
+  const mine = h.strength();
+  if (m.type == T_SOLICIT) {
+    h.heardSolicitMs = nowMs;
+    if (h.role == ROLE_ROOT) h.rootAdWanted = true;
+    return;
+  }
+  if (m.type == T_CLAIM) {
+    if (h.role == ROLE_ROOT) {
+      h.rootAdWanted = true; // tell the claimant a root exists
+      return;
+    }
+    if (!stronger(m.strength, src, mine, cfg.selfAddr)) return; // our own Ads will beat it
+    const stale = nowMs - h.claimMs > CLAIM_WAIT_MS;
+    if (stale || h.claimAddr == src || stronger(m.strength, src, h.claimStrength, h.claimAddr)) {
+      h.claimAddr = src;
+      h.claimStrength = m.strength;
+      h.claimMs = nowMs;
+    }
+    if (h.role == ROLE_CLAIMING) {
+      emit(h.xid, EV_YIELD, 0, src, m.strength);
+      // Wait for the stronger claimant to confirm; its ROOT_AD lets us join.
+      // If it goes quiet, DISCOVER's timer re-evaluates and may claim again.
+      h.role = ROLE_DISCOVER;
+      h.solicits = SOLICITS_PER_ROUND;
+      h.phaseMs = nowMs + CLAIM_WAIT_MS;
+    }
+    return;
+  }
+  if (m.type == T_ROOT_AD) {
+    if (h.role == ROLE_ROOT) {
+      if (stronger(m.strength, src, mine, cfg.selfAddr)) {
+        emit(h.xid, EV_MERGE, 0, src, m.strength);
+        joinFromAd(h, src, m, nowMs); // our children stay with us
+      } else {
+        h.rootAdWanted = true; // make sure the weaker root hears us
+      }
+      return;
+    }
+    if (h.role == ROLE_DISCOVER || h.role == ROLE_CLAIMING) {
+      if (h.role == ROLE_CLAIMING) emit(h.xid, EV_YIELD, 1, src, m.strength);
+      joinFromAd(h, src, m, nowMs);
+    }
+    // JOINING: a walk is in flight; ATTACHED: our root speaks for us.
+  }
+}
+
+/** Election timers of one hierarchy; extra or early calls do nothing. */
+export function electionTimer(h: Hier, nowMs: f64): void {
+  if (h.role == ROLE_ROOT) {
+    if (nowMs >= h.nextRootAdMs || (h.rootAdWanted && nowMs >= h.lastRootAdMs + ROOT_AD_MIN_GAP_MS)) sendRootAd(h, nowMs);
+    return;
+  }
+  if (nowMs < h.phaseMs) return;
+  if (h.role == ROLE_DISCOVER) {
+    if (h.solicits < SOLICITS_PER_ROUND) {
+      if (nowMs - h.heardSolicitMs >= SOLICIT_SUPPRESS_MS) {
+        const w = beginDatagram(BROADCAST_ADDR);
+        encodeSolicit(w, h.xid, h.strength());
+        finish(w);
+        emit(h.xid, EV_SOLICIT, <u32>h.solicits, h.strength(), 0);
+      }
+      h.solicits++;
+      h.phaseMs = nowMs + cfg.adIntervalMs;
+      return;
+    }
+    // A stronger phone is claiming: give it time to confirm.
+    if (h.claimAddr != 0 && nowMs < h.claimMs + CLAIM_WAIT_MS && stronger(h.claimStrength, h.claimAddr, h.strength(), cfg.selfAddr)) {
+      h.phaseMs = h.claimMs + CLAIM_WAIT_MS;
+      return;
+    }
+    enterClaiming(h, nowMs);
+    return;
+  }
+  if (h.role == ROLE_CLAIMING) {
+    if (h.ad < CLAIM_ADS) {
+      h.ad++;
+      sendClaim(h);
+      h.phaseMs = nowMs + cfg.adIntervalMs;
+      return;
+    }
+    confirmRoot(h, nowMs);
+  }
+}
+
+export function electionDeadline(h: Hier): f64 {
+  if (h.role == ROLE_ROOT) {
+    const asked = h.rootAdWanted ? h.lastRootAdMs + ROOT_AD_MIN_GAP_MS : Infinity;
+    return Math.min(h.nextRootAdMs, asked);
+  }
+  if (h.role == ROLE_DISCOVER || h.role == ROLE_CLAIMING) return h.phaseMs;
+  return Infinity;
+}
+

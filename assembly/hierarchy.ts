@@ -1,0 +1,162 @@
+// One hierarchy = one (phone model, file name) this phone takes part in. The
+// table is sized once at init from the board (maxHierarchies); a slot is free
+// when its role is ROLE_IDLE.
+
+import { Candidate, newCandidates } from "./candidate";
+import { MAX_CHILDREN, MAX_DEPTH, MAX_JOIN_CANDIDATES, MAX_TRIED } from "./limits";
+import { makeStrength } from "./strength";
+
+export const ROLE_IDLE: u8 = 0;
+export const ROLE_DISCOVER: u8 = 1; // soliciting, or waiting for a stronger claimant to confirm
+export const ROLE_CLAIMING: u8 = 2; // tentative root, advertising Ad 0..4
+export const ROLE_ROOT: u8 = 3; //     confirmed root
+export const ROLE_JOINING: u8 = 4; //  walking free-slot candidates, not attached
+export const ROLE_ATTACHED: u8 = 5; // has a parent
+
+export const NO_STREAM: i32 = -1;
+
+@final
+export class Hier {
+  role: u8 = ROLE_IDLE;
+  xid: u32 = 0;
+  sizeBytes: u32 = 0;
+  heldBytes: u32 = 0;
+  verified: bool = false;
+  tieBreak: u32 = 0;
+
+  /** Deadline of the current election step (solicit, claim Ad, wait). */
+  phaseMs: f64 = Infinity;
+  ad: i32 = 0;
+  solicits: i32 = 0;
+  heardSolicitMs: f64 = -Infinity;
+  /** Strongest foreign tentative claim heard lately. */
+  claimAddr: u32 = 0;
+  claimStrength: u32 = 0;
+  claimMs: f64 = -Infinity;
+
+  parent: i32 = NO_STREAM;
+  children: StaticArray<i32> = new StaticArray<i32>(MAX_CHILDREN);
+  /** Ancestors, root first; depth == pathLen (the root has depth 0). */
+  path: StaticArray<u32> = new StaticArray<u32>(MAX_DEPTH);
+  pathLen: i32 = 0;
+
+  /** Join walk: candidates still to try, addresses tried this round. */
+  cands: StaticArray<Candidate> = newCandidates(MAX_JOIN_CANDIDATES);
+  nCands: i32 = 0;
+  tried: StaticArray<u32> = new StaticArray<u32>(MAX_TRIED);
+  nTried: i32 = 0;
+  /** Join attempts in this walk (bounded by MAX_JOIN_HOPS). */
+  hops: i32 = 0;
+  /** Stream of the join (or move) attempt in flight. */
+  joinStream: i32 = NO_STREAM;
+  joinDeadlineMs: f64 = Infinity;
+
+  /** Shallowest free slot outside our subtree, as our parent sees it. */
+  bestOutside: Candidate = new Candidate();
+  nextMoveMs: f64 = Infinity;
+
+  nextRootAdMs: f64 = Infinity;
+  lastRootAdMs: f64 = -Infinity;
+  rootAdWanted: bool = false;
+
+  lingerUntilMs: f64 = Infinity;
+
+  reset(): void {
+    this.role = ROLE_IDLE;
+    this.xid = 0;
+    this.sizeBytes = 0;
+    this.heldBytes = 0;
+    this.verified = false;
+    this.tieBreak = 0;
+    this.phaseMs = Infinity;
+    this.ad = 0;
+    this.solicits = 0;
+    this.heardSolicitMs = -Infinity;
+    this.claimAddr = 0;
+    this.claimStrength = 0;
+    this.claimMs = -Infinity;
+    this.parent = NO_STREAM;
+    for (let i = 0; i < MAX_CHILDREN; i++) unchecked((this.children[i] = NO_STREAM));
+    this.pathLen = 0;
+    this.nCands = 0;
+    this.nTried = 0;
+    this.hops = 0;
+    this.joinStream = NO_STREAM;
+    this.joinDeadlineMs = Infinity;
+    this.bestOutside.clear();
+    this.nextMoveMs = Infinity;
+    this.nextRootAdMs = Infinity;
+    this.lastRootAdMs = -Infinity;
+    this.rootAdWanted = false;
+    this.lingerUntilMs = Infinity;
+  }
+
+  depth(): i32 {
+    return this.role == ROLE_ROOT || this.role == ROLE_CLAIMING ? 0 : this.pathLen;
+  }
+
+  isMember(): bool {
+    return this.role == ROLE_ROOT || this.role == ROLE_ATTACHED;
+  }
+
+  childCount(): i32 {
+    let n = 0;
+    for (let i = 0; i < MAX_CHILDREN; i++) if (unchecked(this.children[i]) != NO_STREAM) n++;
+    return n;
+  }
+
+  strength(): u32 {
+    return makeStrength(this.role == ROLE_ROOT, this.verified, <u64>this.heldBytes, <u64>this.sizeBytes, this.tieBreak);
+  }
+
+  /** Is `addr` one of our ancestors? A phone never attaches below itself. */
+  hasAncestor(addr: u32): bool {
+    for (let i = 0; i < this.pathLen; i++) if (unchecked(this.path[i]) == addr) return true;
+    return false;
+  }
+
+  wasTried(addr: u32): bool {
+    for (let i = 0; i < this.nTried; i++) if (unchecked(this.tried[i]) == addr) return true;
+    return false;
+  }
+
+  markTried(addr: u32): void {
+    if (this.nTried < MAX_TRIED) unchecked((this.tried[this.nTried++] = addr));
+    else {
+      for (let i = 1; i < MAX_TRIED; i++) unchecked((this.tried[i - 1] = this.tried[i]));
+      unchecked((this.tried[MAX_TRIED - 1] = addr));
+    }
+  }
+}
+
+export let hiers: StaticArray<Hier> = new StaticArray<Hier>(0);
+
+export function hiersInit(n: i32): void {
+  hiers = new StaticArray<Hier>(n);
+  for (let i = 0; i < n; i++) {
+    const h = new Hier();
+    h.reset();
+    hiers[i] = h;
+  }
+}
+
+export function findHier(xid: u32): Hier | null {
+  for (let i = 0, n = hiers.length; i < n; i++) {
+    const h = unchecked(hiers[i]);
+    if (h.role != ROLE_IDLE && h.xid == xid) return h;
+  }
+  return null;
+}
+
+export function hierIndex(xid: u32): i32 {
+  for (let i = 0, n = hiers.length; i < n; i++) {
+    const h = unchecked(hiers[i]);
+    if (h.role != ROLE_IDLE && h.xid == xid) return i;
+  }
+  return -1;
+}
+
+export function freeHierIndex(): i32 {
+  for (let i = 0, n = hiers.length; i < n; i++) if (unchecked(hiers[i]).role == ROLE_IDLE) return i;
+  return -1;
+}

@@ -1,0 +1,73 @@
+// Named limits of the core. Everything the core holds is bounded by one of
+// these or by a board figure passed to init() (see config.ts). Nothing here
+// grows at run time: the tables are sized once in init().
+
+/** Children per phone in one hierarchy: the tree is binary (vendor technote). */
+export const MAX_CHILDREN: i32 = 2;
+
+/** Deepest tree we can describe. A balanced binary tree of 2^24 phones is 24
+ *  deep; a path longer than this is refused at join time. */
+export const MAX_DEPTH: i32 = 24;
+
+/** Free-slot candidates one message may carry (ROOT_AD, REFUSE). */
+export const MAX_WIRE_CANDIDATES: i32 = 4;
+
+/** Free-slot candidates a phone reports for its subtree (UP summaries). */
+export const MAX_SUBTREE_CANDIDATES: i32 = 2;
+
+/** Candidates a joiner keeps while walking towards a free slot. */
+export const MAX_JOIN_CANDIDATES: i32 = 8;
+
+/** Addresses a joiner remembers having tried in one round, so a refusal loop
+ *  cannot send it back and forth between two full phones. */
+export const MAX_TRIED: i32 = 16;
+
+/** Largest control frame on a stream (JOIN/ACCEPT/REFUSE/UP/DOWN). ACCEPT is
+ *  the largest: 1+4+4+1 + MAX_DEPTH*4 bytes. */
+export const MAX_FRAME_BYTES: i32 = 256;
+
+/** Largest datagram we build or accept: ROOT_AD with MAX_WIRE_CANDIDATES.
+ *  Far below a 1472-byte Ethernet UDP payload. */
+export const MAX_DATAGRAM_BYTES: i32 = 128;
+
+/** Bytes one outbox record header takes (kind, flags, len, a, b). */
+export const OUT_HEADER_BYTES: i32 = 12;
+
+/** Attempts one join walk may make before it starts over with discovery. A
+ *  walk descends at most MAX_DEPTH levels; twice that allows for races. */
+export const MAX_JOIN_HOPS: i32 = 2 * MAX_DEPTH;
+
+/** Discovery: solicitations per round before a phone claims root itself
+ *  (two, one advertisement interval apart: ~500 ms of listening). */
+export const SOLICITS_PER_ROUND: i32 = 2;
+
+/** Another phone's SOLICIT heard this recently makes ours redundant: the
+ *  root's answer is a broadcast that reaches us too. */
+export const SOLICIT_SUPPRESS_MS: f64 = 100;
+
+/** Claim advertisements after the first: Ad 1..4 (vendor console log). */
+export const CLAIM_ADS: i32 = 4;
+
+/** After yielding to a stronger tentative claim, wait this long for it to
+ *  confirm (its Ad 4 comes 1 s after its first claim, confirmation 250 ms
+ *  later; 1.5 s leaves room for one lost advertisement). */
+export const CLAIM_WAIT_MS: f64 = 1500;
+
+/** A root answers solicitations and foreign claims at most this often: one
+ *  broadcast serves every joiner that asked in the meantime. */
+export const ROOT_AD_MIN_GAP_MS: f64 = 100;
+
+/** UP/DOWN updates caused by a change go out at most this often per link;
+ *  a change then climbs a 10-deep tree in about 200 ms. */
+export const UPDATE_MIN_GAP_MS: f64 = 20;
+
+/** Backoff before a joiner whose walk found nothing starts over. */
+export const REJOIN_BACKOFF_MS: u32 = 100;
+export const REJOIN_JITTER_MS: u32 = 300;
+
+/** Rebalancing: a leaf moves to a free slot at least this many levels above
+ *  its own depth. Two keeps the tree within ceil(log2(n+1)) levels below the
+ *  root at rest (docs/DESIGN.md) without leaves trading places level by level. */
+export const MOVE_MIN_GAIN: i32 = 2;
+export const MOVE_JITTER_MS: u32 = 300;
+export const MOVE_BACKOFF_MS: u32 = 1000;

@@ -1,0 +1,34 @@
+// Election strength: one u32 compared as unsigned, highest wins. It says who
+// should feed the others, most useful fact first (docs/DESIGN.md):
+//   bit 31      CONFIRMED: set when a claimant confirms itself root
+//               ("bumping strength"), so no later tentative claim unseats it
+//   bit 30      VERIFIED: holds the whole file, verified; such a root never
+//               touches the WAN for it
+//   bits 16..29 share of the file held, in 1/16383ths: a successor that holds
+//               more re-fetches less
+//   bits 0..15  random tie-break from the seeded generator
+// Equal strengths (1 in 65536 for equal holdings) fall back to the higher
+// address, so the order is total and every phone agrees on the winner.
+
+export const STRENGTH_CONFIRMED: u32 = 0x80000000;
+export const STRENGTH_VERIFIED: u32 = 0x40000000;
+const HELD_SHIFT: u32 = 16;
+const HELD_MAX: u64 = 0x3fff;
+
+export function makeStrength(confirmed: bool, verified: bool, heldBytes: u64, sizeBytes: u64, tieBreak: u32): u32 {
+  let held: u64 = 0;
+  if (verified) held = HELD_MAX;
+  else if (sizeBytes > 0) {
+    held = heldBytes >= sizeBytes ? HELD_MAX : (heldBytes * HELD_MAX) / sizeBytes;
+  }
+  let s = (<u32>held << HELD_SHIFT) | (tieBreak & 0xffff);
+  if (verified) s |= STRENGTH_VERIFIED;
+  if (confirmed) s |= STRENGTH_CONFIRMED;
+  return s;
+}
+
+/** True when (a, addrA) beats (b, addrB). */
+export function stronger(a: u32, addrA: u32, b: u32, addrB: u32): bool {
+  if (a != b) return a > b;
+  return addrA > addrB;
+}

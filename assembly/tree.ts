@@ -1,0 +1,524 @@
+// The binary tree of one hierarchy: joining, accepting and refusing children,
+// the UP/DOWN summaries that flow along the links, repair when a parent
+// vanishes, and rebalancing that keeps the tree shallow.
+//
+// Each link carries, every heartbeat and soon after any change:
+//   UP   (child -> parent): the child's strength, subtree size and height, and
+//        the shallowest free slots in its subtree;
+//   DOWN (parent -> child): the child's ancestor path (root first) and the
+//        shallowest free slot outside the child's subtree.
+// A full phone refusing a joiner hands out its subtree's free slots and its
+// children as hints, spreading a crowd of joiners down both sides.
+// A leaf that learns of a free slot MOVE_MIN_GAIN or more levels above it moves
+// there (make-before-break): at rest no such slot exists, which bounds the
+// depth (docs/DESIGN.md). A phone never attaches below one of its
+// descendants: the acceptor refuses a joiner found in its own ancestor path,
+// and a DOWN path that contains ourselves breaks the link.
+
+import * as cfg from "./config";
+import { Candidate, insertCandidate, newCandidates } from "./candidate";
+import { claimAfterRootLoss, enterDiscover } from "./election";
+import {
+  emit, EV_CHILD_ADDED, EV_CHILD_LOST, EV_JOINED, EV_LEFT, EV_MOVED, EV_PARENT_LOST, EV_REFUSED,
+} from "./events";
+import { Hier, hierIndex, hiers, NO_STREAM, ROLE_ATTACHED, ROLE_JOINING } from "./hierarchy";
+import {
+  MAX_CHILDREN, MAX_DEPTH, MAX_JOIN_HOPS, MAX_SUBTREE_CANDIDATES, MAX_WIRE_CANDIDATES,
+  MOVE_BACKOFF_MS, MOVE_JITTER_MS, MOVE_MIN_GAIN, REJOIN_BACKOFF_MS, REJOIN_JITTER_MS, UPDATE_MIN_GAP_MS,
+} from "./limits";
+import { allocLink, Link, LINK_CHILD, LINK_FREE, LINK_INBOUND, LINK_JOINING, LINK_PARENT, links } from "./link";
+import { rngBelow } from "./rng";
+import { beginFrameOn, finish, requestClose, requestConnect } from "./send";
+import {
+  encodeAccept, encodeDown, encodeJoin, encodeRefuse, encodeUp, JOIN_MOVE, Msg,
+  REFUSE_CYCLE, REFUSE_FULL, REFUSE_NOT_MEMBER, REFUSE_TOO_DEEP, T_ACCEPT, T_DOWN, T_JOIN, T_REFUSE, T_UP,
+} from "./wire";
+
+const tmp = new Candidate();
+const upCands = newCandidates(MAX_SUBTREE_CANDIDATES);
+const wireCands = newCandidates(MAX_WIRE_CANDIDATES);
+const oneBest = newCandidates(1);
+
+// ---------------------------------------------------------------- summaries
+
+export function subtreeSize(h: Hier): u32 {
+  let n: u32 = 1;
+  for (let i = 0; i < MAX_CHILDREN; i++) {
+    const c = unchecked(h.children[i]);
+    if (c != NO_STREAM) n += unchecked(links[c]).childSize;
+  }
+  return n;
+}
+
+export function subtreeHeight(h: Hier): u32 {
+  let height: u32 = 0;
+  for (let i = 0; i < MAX_CHILDREN; i++) {
+    const c = unchecked(h.children[i]);
+    if (c != NO_STREAM) {
+      const ch = unchecked(links[c]).childHeight + 1;
+      if (ch > height) height = ch;
+    }
+  }
+  return height;
+}
+
+function ilog2(v: u32): u32 {
+  return v == 0 ? 0 : 31 - clz<u32>(v);
+}
+
+/** Where a joiner sent into child link `l`'s subtree would likely land: the
+ *  frontier of a balanced subtree of that size, pushed down as joiners are
+ *  sent there, so that hints alternate between the two sides. */
+function hintDepth(h: Hier, l: Link): u32 {
+  const est = <u32>h.depth() + 2 + ilog2(l.childSize + l.redirects);
+  return est > <u32>MAX_DEPTH ? <u32>MAX_DEPTH : est;
+}
+
+/** Collects the best free slots of our subtree into `out` (sorted), from our
+ *  own free child slots and what each child reported; returns the count.
+ *  `except`: a child link whose subtree is left out. `slotsOnly`: without
+ *  the hints that point into each child's subtree. */
+export function gatherSubtree(h: Hier, out: StaticArray<Candidate>, includeSelf: bool, except: i32, slotsOnly: bool): i32 {
+  let n = 0;
+  const depth = h.depth();
+  const free = MAX_CHILDREN - h.childCount();
+  if (includeSelf && h.isMember() && free > 0 && depth + 1 < MAX_DEPTH) {
+    tmp.set(cfg.selfAddr, <u32>(depth + 1), <u32>free, h.strength());
+    n = insertCandidate(out, n, tmp);
+  }
+  for (let i = 0; i < MAX_CHILDREN; i++) {
+    const c = unchecked(h.children[i]);
+    if (c == NO_STREAM || c == except) continue;
+    const l = unchecked(links[c]);
+    for (let k = 0; k < l.nCands; k++) n = insertCandidate(out, n, unchecked(l.cands[k]));
+    if (!slotsOnly) {
+      tmp.set(l.peer, hintDepth(h, l), 0, l.childStrength);
+      n = insertCandidate(out, n, tmp);
+    }
+  }
+  return n;
+}
+
+/** Our summary or path changed: every link of ours sends an update soon. */
+export function markDirty(h: Hier): void {
+  if (h.parent != NO_STREAM) unchecked(links[h.parent]).dirty = true;
+  for (let i = 0; i < MAX_CHILDREN; i++) {
+    const c = unchecked(h.children[i]);
+    if (c != NO_STREAM) unchecked(links[c]).dirty = true;
+  }
+}
+
+function sendUp(handle: i32, l: Link, h: Hier, nowMs: f64): void {
+  const n = gatherSubtree(h, upCands, true, -1, true);
+  const w = beginFrameOn(handle);
+  encodeUp(w, h.xid, h.strength(), subtreeSize(h), subtreeHeight(h), upCands, n);
+  finish(w);
+  l.lastTxMs = nowMs;
+  l.dirty = false;
+}
+
+/** The best free slot outside child `handle`'s subtree: ours, its sibling's
+ *  subtree's, or the best outside our own subtree. */
+function bestOutsideOf(h: Hier, handle: i32): Candidate {
+  const n = gatherSubtree(h, oneBest, true, handle, true);
+  const mine = unchecked(oneBest[0]);
+  if (n == 0) return h.bestOutside;
+  return h.bestOutside.betterThan(mine) ? h.bestOutside : mine;
+}
+
+function sendDown(handle: i32, l: Link, h: Hier, nowMs: f64): void {
+  const w = beginFrameOn(handle);
+  encodeDown(w, h.xid, h.path, h.depth(), cfg.selfAddr, bestOutsideOf(h, handle));
+  finish(w);
+  l.lastTxMs = nowMs;
+  l.dirty = false;
+}
+
+// ---------------------------------------------------------------- joining
+
+/** Tries the next candidate of the walk; with none left, starts over with
+ *  discovery after a short random backoff. Our children stay with us. */
+export function startJoinWalk(h: Hier, nowMs: f64): void {
+  h.role = ROLE_JOINING;
+  h.phaseMs = Infinity;
+  while (h.nCands > 0) {
+    tmp.copyFrom(unchecked(h.cands[0]));
+    for (let i = 1; i < h.nCands; i++) unchecked(h.cands[i - 1]).copyFrom(unchecked(h.cands[i]));
+    h.nCands--;
+    if (tmp.addr == cfg.selfAddr || h.wasTried(tmp.addr)) continue;
+    if (h.hops >= MAX_JOIN_HOPS) break;
+    const handle = allocLink();
+    if (handle < 0) break;
+    const idx = hierIndex(h.xid);
+    unchecked(links[handle]).open(LINK_JOINING, tmp.addr, idx, nowMs);
+    h.markTried(tmp.addr);
+    h.hops++;
+    h.joinStream = handle;
+    h.joinDeadlineMs = nowMs + cfg.joinTimeoutMs;
+    requestConnect(handle, tmp.addr);
+    return;
+  }
+  enterDiscover(h, nowMs, REJOIN_BACKOFF_MS, REJOIN_JITTER_MS);
+}
+
+function startMove(h: Hier, nowMs: f64): void {
+  const handle = allocLink();
+  h.nextMoveMs = nowMs + <f64>MOVE_BACKOFF_MS + <f64>rngBelow(MOVE_BACKOFF_MS);
+  if (handle < 0) return;
+  const l = unchecked(links[handle]);
+  l.open(LINK_JOINING, h.bestOutside.addr, hierIndex(h.xid), nowMs);
+  l.move = true;
+  h.joinStream = handle;
+  h.joinDeadlineMs = nowMs + cfg.joinTimeoutMs;
+  requestConnect(handle, h.bestOutside.addr);
+}
+
+function moveEligible(h: Hier): bool {
+  return h.role == ROLE_ATTACHED && h.joinStream == NO_STREAM && h.childCount() == 0 &&
+    h.bestOutside.isSlot() && <i32>h.bestOutside.childDepth + MOVE_MIN_GAIN <= h.depth();
+}
+
+export function onLinkConnected(handle: i32, l: Link): void {
+  l.connected = true;
+  if (l.kind != LINK_JOINING) return;
+  const h = unchecked(hiers[l.hier]);
+  const w = beginFrameOn(handle);
+  encodeJoin(w, h.xid, h.strength(), l.move ? JOIN_MOVE : 0, subtreeSize(h), subtreeHeight(h));
+  finish(w);
+}
+
+// ---------------------------------------------------------------- frames
+
+/** A decoded frame on link `handle`. Returns false when the frame was not
+ *  acceptable on this link (the caller counts it and drops the link). */
+export function onFrame(handle: i32, l: Link, m: Msg, nowMs: f64): bool {
+  if (m.type == T_JOIN) {
+    if (l.kind != LINK_INBOUND) return false;
+    handleJoin(handle, l, m, nowMs);
+    return true;
+  }
+  if (l.kind == LINK_INBOUND || l.hier < 0) return false;
+  const h = unchecked(hiers[l.hier]);
+  if (m.xid != h.xid) return false;
+  if (m.type == T_ACCEPT && l.kind == LINK_JOINING) {
+    handleAccept(handle, l, h, m, nowMs);
+    return true;
+  }
+  if (m.type == T_REFUSE && l.kind == LINK_JOINING) {
+    handleRefuse(handle, l, h, m, nowMs);
+    return true;
+  }
+  if (m.type == T_DOWN && l.kind == LINK_PARENT) {
+    handleDown(handle, h, m, nowMs);
+    return true;
+  }
+  if (m.type == T_UP && l.kind == LINK_CHILD) {
+    handleUp(l, h, m);
+    return true;
+  }
+  return false;
+}
+
+function refuse(handle: i32, l: Link, h: Hier | null, reason: u32): void {
+  let n = 0;
+  if (h != null && reason == REFUSE_FULL) n = refusalCandidates(h);
+  const w = beginFrameOn(handle);
+  encodeRefuse(w, l.hier >= 0 ? unchecked(hiers[l.hier]).xid : (h != null ? h.xid : 0), reason, wireCands, n);
+  finish(w);
+  requestClose(handle);
+  l.free();
+}
+
+/** Candidates for a refused joiner. The first one is "spent" (a slot's free
+ *  count drops, or a hinted child counts one more redirect) so that the next
+ *  refusal points elsewhere: concurrent joiners fan out. */
+function refusalCandidates(h: Hier): i32 {
+  const n = gatherSubtree(h, wireCands, false, -1, false);
+  if (n == 0) return 0;
+  const first = unchecked(wireCands[0]);
+  for (let i = 0; i < MAX_CHILDREN; i++) {
+    const c = unchecked(h.children[i]);
+    if (c == NO_STREAM) continue;
+    const l = unchecked(links[c]);
+    if (!first.isSlot()) {
+      if (l.peer == first.addr) l.redirects++;
+      continue;
+    }
+    for (let k = 0; k < l.nCands; k++) {
+      const e = unchecked(l.cands[k]);
+      if (e.addr != first.addr) continue;
+      if (e.free > 1) e.free--;
+      else {
+        for (let j = k + 1; j < l.nCands; j++) unchecked(l.cands[j - 1]).copyFrom(unchecked(l.cands[j]));
+        l.nCands--;
+      }
+      return n;
+    }
+  }
+  return n;
+}
+
+function handleJoin(handle: i32, l: Link, m: Msg, nowMs: f64): void {
+  const idx = hierIndex(m.xid);
+  if (idx < 0) {
+    refuse(handle, l, null, REFUSE_NOT_MEMBER);
+    return;
+  }
+  const h = unchecked(hiers[idx]);
+  if (!h.isMember()) {
+    refuse(handle, l, h, REFUSE_NOT_MEMBER);
+    return;
+  }
+  if (l.peer == cfg.selfAddr || h.hasAncestor(l.peer)) {
+    refuse(handle, l, h, REFUSE_CYCLE);
+    return;
+  }
+  if (h.depth() + 1 + <i32>m.subtreeHeight >= MAX_DEPTH) {
+    refuse(handle, l, h, REFUSE_TOO_DEEP);
+    return;
+  }
+  // A child re-joining before we noticed its old link die: that link is stale.
+  for (let i = 0; i < MAX_CHILDREN; i++) {
+    const c = unchecked(h.children[i]);
+    if (c != NO_STREAM && unchecked(links[c]).peer == l.peer) dropLink(c, nowMs, true);
+  }
+  let slot = -1;
+  for (let i = 0; i < MAX_CHILDREN; i++) if (unchecked(h.children[i]) == NO_STREAM) { slot = i; break; }
+  if (slot < 0) {
+    refuse(handle, l, h, REFUSE_FULL);
+    return;
+  }
+  l.kind = LINK_CHILD;
+  l.hier = idx;
+  l.childStrength = m.strength;
+  l.childSize = m.subtreeSize == 0 ? 1 : m.subtreeSize;
+  l.childHeight = m.subtreeHeight;
+  l.redirects = 0;
+  l.nCands = 0;
+  if (l.childSize == 1 && h.depth() + 2 < MAX_DEPTH) {
+    unchecked(l.cands[0]).set(l.peer, <u32>(h.depth() + 2), <u32>MAX_CHILDREN, m.strength);
+    l.nCands = 1;
+  }
+  unchecked((h.children[slot] = handle));
+  const w = beginFrameOn(handle);
+  encodeAccept(w, h.xid, h.strength(), h.path, h.depth(), cfg.selfAddr);
+  finish(w);
+  l.lastTxMs = nowMs;
+  emit(h.xid, EV_CHILD_ADDED, <u32>h.childCount(), l.peer, 0);
+  markDirty(h);
+}
+
+function handleAccept(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
+  for (let i = 0; i < m.pathLen; i++) {
+    if (unchecked(m.path[i]) == cfg.selfAddr) {
+      dropLink(handle, nowMs, true); // it would put us below ourselves
+      return;
+    }
+  }
+  if (l.move) {
+    if (h.role != ROLE_ATTACHED) {
+      dropLink(handle, nowMs, true);
+      return;
+    }
+    const old = h.parent;
+    if (old != NO_STREAM) {
+      requestClose(old);
+      unchecked(links[old]).free();
+    }
+    emit(h.xid, EV_MOVED, <u32>m.pathLen, l.peer, unchecked(m.path[m.pathLen - 1]));
+  } else {
+    emit(h.xid, EV_JOINED, <u32>m.pathLen, l.peer, m.strength);
+  }
+  l.kind = LINK_PARENT;
+  l.move = false;
+  h.parent = handle;
+  h.joinStream = NO_STREAM;
+  h.joinDeadlineMs = Infinity;
+  for (let i = 0; i < m.pathLen; i++) unchecked((h.path[i] = m.path[i]));
+  h.pathLen = m.pathLen;
+  h.role = ROLE_ATTACHED;
+  h.phaseMs = Infinity;
+  h.nCands = 0;
+  h.nTried = 0;
+  h.hops = 0;
+  h.bestOutside.clear();
+  h.nextMoveMs = Infinity;
+  markDirty(h);
+}
+
+function handleRefuse(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
+  emit(h.xid, EV_REFUSED, m.reason, l.peer, <u32>m.nCand);
+  const wasMove = l.move;
+  requestClose(handle);
+  l.free();
+  h.joinStream = NO_STREAM;
+  h.joinDeadlineMs = Infinity;
+  if (wasMove) return; // stay where we are; nextMoveMs already backs off
+  if (h.role != ROLE_JOINING) return;
+  // The refuser knows its subtree better than our older list does.
+  if (m.nCand > 0) {
+    h.nCands = 0;
+    for (let i = 0; i < m.nCand; i++) h.nCands = insertCandidate(h.cands, h.nCands, unchecked(m.cands[i]));
+  }
+  startJoinWalk(h, nowMs);
+}
+
+function handleUp(l: Link, h: Hier, m: Msg): void {
+  let changed = l.childSize != m.subtreeSize || l.childHeight != m.subtreeHeight ||
+    l.nCands != m.nCand || l.childStrength != m.strength || l.redirects != 0;
+  l.childStrength = m.strength;
+  l.childSize = m.subtreeSize == 0 ? 1 : m.subtreeSize;
+  l.childHeight = m.subtreeHeight;
+  l.redirects = 0;
+  const n = m.nCand < MAX_SUBTREE_CANDIDATES ? m.nCand : MAX_SUBTREE_CANDIDATES;
+  for (let i = 0; i < n; i++) {
+    const c = unchecked(m.cands[i]);
+    const e = unchecked(l.cands[i]);
+    if (i >= l.nCands || e.addr != c.addr || e.childDepth != c.childDepth || e.free != c.free) changed = true;
+    e.copyFrom(c);
+  }
+  l.nCands = n;
+  if (changed) markDirty(h);
+}
+
+function handleDown(handle: i32, h: Hier, m: Msg, nowMs: f64): void {
+  let changed = m.pathLen != h.pathLen;
+  for (let i = 0; i < m.pathLen; i++) {
+    const a = unchecked(m.path[i]);
+    if (a == cfg.selfAddr) {
+      dropLink(handle, nowMs, true); // a cycle formed during repair: break it
+      return;
+    }
+    if (!changed && unchecked(h.path[i]) != a) changed = true;
+  }
+  if (changed) {
+    for (let i = 0; i < m.pathLen; i++) unchecked((h.path[i] = m.path[i]));
+    h.pathLen = m.pathLen;
+  }
+  const b = h.bestOutside;
+  if (b.addr != m.best.addr || b.childDepth != m.best.childDepth || b.free != m.best.free) {
+    b.copyFrom(m.best);
+    changed = true;
+  }
+  if (changed) markDirty(h);
+  if (moveEligible(h)) {
+    if (h.nextMoveMs == Infinity) h.nextMoveMs = nowMs + <f64>rngBelow(MOVE_JITTER_MS);
+  } else if (h.joinStream == NO_STREAM) {
+    h.nextMoveMs = Infinity;
+  }
+}
+
+// ---------------------------------------------------------------- losing links
+
+/** Forgets link `handle` and reacts to what it was. `tellHost`: we are the
+ *  ones closing it, so the host must close its socket (OUT_CLOSE). */
+export function dropLink(handle: i32, nowMs: f64, tellHost: bool): void {
+  const l = unchecked(links[handle]);
+  const kind = l.kind;
+  if (kind == LINK_FREE) return;
+  const peer = l.peer;
+  const move = l.move;
+  const hi = l.hier;
+  if (tellHost) requestClose(handle);
+  l.free();
+  if (hi < 0 || kind == LINK_INBOUND) return;
+  const h = unchecked(hiers[hi]);
+  if (kind == LINK_JOINING) {
+    if (h.joinStream != handle) return;
+    h.joinStream = NO_STREAM;
+    h.joinDeadlineMs = Infinity;
+    if (!move && h.role == ROLE_JOINING) startJoinWalk(h, nowMs);
+    return;
+  }
+  if (kind == LINK_CHILD) {
+    for (let i = 0; i < MAX_CHILDREN; i++) if (unchecked(h.children[i]) == handle) unchecked((h.children[i] = NO_STREAM));
+    emit(h.xid, EV_CHILD_LOST, <u32>h.childCount(), peer, 0);
+    markDirty(h);
+    return;
+  }
+  if (kind == LINK_PARENT) {
+    if (h.parent != handle) return;
+    h.parent = NO_STREAM;
+    emit(h.xid, EV_PARENT_LOST, <u32>h.pathLen, peer, 0);
+    if (h.role == ROLE_ATTACHED) repair(h, nowMs);
+  }
+}
+
+/** Our parent vanished. Below the root's children we re-join, keeping our
+ *  subtree: first at our grandparent, whose slot just freed, then wherever
+ *  the walk leads. The root's children instead elect a successor. */
+function repair(h: Hier, nowMs: f64): void {
+  if (h.joinStream != NO_STREAM) {
+    dropLink(h.joinStream, nowMs, true); // a move in flight: its target is stale too
+  }
+  if (h.pathLen <= 1) {
+    claimAfterRootLoss(h, nowMs);
+    return;
+  }
+  h.nCands = 0;
+  h.nTried = 0;
+  h.hops = 0;
+  tmp.set(unchecked(h.path[h.pathLen - 2]), <u32>(h.pathLen - 1), 1, 0xffffffff);
+  h.nCands = insertCandidate(h.cands, h.nCands, tmp);
+  tmp.set(unchecked(h.path[0]), <u32>MAX_DEPTH, 0, 0);
+  h.nCands = insertCandidate(h.cands, h.nCands, tmp);
+  startJoinWalk(h, nowMs);
+}
+
+/** Leaves hierarchy `h` entirely (linger over, or the host released it). */
+export function leave(h: Hier, nowMs: f64): void {
+  const idx = hierIndex(h.xid);
+  for (let i = 0, n = links.length; i < n; i++) {
+    const l = unchecked(links[i]);
+    if (l.kind != LINK_FREE && l.hier == idx) {
+      requestClose(i);
+      l.free();
+    }
+  }
+  emit(h.xid, EV_LEFT, 0, 0, 0);
+  h.reset();
+}
+
+// ---------------------------------------------------------------- timers
+
+export function linkTimer(handle: i32, l: Link, nowMs: f64): void {
+  // Deadlines are compared in the same form linkDeadline computes them
+  // (a + b <= now, never now - a >= b): with floats the two can disagree by
+  // one ulp, and a timer that fires but finds nothing due would spin.
+  if (l.kind == LINK_INBOUND || l.kind == LINK_JOINING) {
+    if (nowMs >= l.openedMs + cfg.joinTimeoutMs) dropLink(handle, nowMs, true);
+    return;
+  }
+  if (nowMs >= l.lastRxMs + cfg.peerTimeoutMs) {
+    dropLink(handle, nowMs, true);
+    return;
+  }
+  if (nowMs >= l.lastTxMs + cfg.heartbeatMs || (l.dirty && nowMs >= l.lastTxMs + UPDATE_MIN_GAP_MS)) {
+    const h = unchecked(hiers[l.hier]);
+    if (l.kind == LINK_PARENT) sendUp(handle, l, h, nowMs);
+    else sendDown(handle, l, h, nowMs);
+  }
+}
+
+export function linkDeadline(l: Link): f64 {
+  if (l.kind == LINK_FREE) return Infinity;
+  if (l.kind == LINK_INBOUND || l.kind == LINK_JOINING) return l.openedMs + cfg.joinTimeoutMs;
+  const send = l.lastTxMs + (l.dirty ? UPDATE_MIN_GAP_MS : cfg.heartbeatMs);
+  return Math.min(send, l.lastRxMs + cfg.peerTimeoutMs);
+}
+
+export function treeTimer(h: Hier, nowMs: f64): void {
+  if (nowMs >= h.lingerUntilMs) {
+    leave(h, nowMs);
+    return;
+  }
+  if (nowMs >= h.nextMoveMs && h.joinStream == NO_STREAM) {
+    if (moveEligible(h)) startMove(h, nowMs);
+    else h.nextMoveMs = Infinity;
+  }
+}
+
+export function treeDeadline(h: Hier): f64 {
+  const move = h.joinStream == NO_STREAM ? h.nextMoveMs : Infinity;
+  return Math.min(move, h.lingerUntilMs);
+}

@@ -1,0 +1,84 @@
+// Board and phone-model definitions are data (boards/*.json), chained with
+// "inherits" the way TinyGo chains its targets: a model lists only what
+// differs from its family. This module resolves the chain.
+
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { CoreConfig } from "./core/abi.js";
+
+export interface Board {
+  name: string;
+  description?: string;
+  model?: string;
+  loadPrefix?: string;
+  core: CoreConfig;
+  [key: string]: unknown;
+}
+
+/** A chain longer than this is a loop or a mistake. */
+const MAX_INHERIT_DEPTH = 8;
+
+function boardsDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const c of [join(here, "../boards"), join(here, "../../boards"), join(here, "../../../boards")]) {
+    try {
+      readdirSync(c);
+      return c;
+    } catch {
+      /* next */
+    }
+  }
+  throw new Error("cannot find the boards/ folder");
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = isObject(v) && isObject(base[k]) ? merge(base[k] as Record<string, unknown>, v) : v;
+  }
+  return out;
+}
+
+export function loadBoard(name: string, dir = boardsDir()): Board {
+  let raw: Record<string, unknown> = {};
+  const chain: string[] = [];
+  let next: string | undefined = name;
+  while (next !== undefined) {
+    if (chain.length >= MAX_INHERIT_DEPTH || chain.includes(next)) {
+      throw new Error(`board ${name}: inherits chain too long or looping (${chain.join(" -> ")})`);
+    }
+    chain.push(next);
+    let text: string;
+    try {
+      text = readFileSync(join(dir, `${next}.json`), "utf8");
+    } catch {
+      throw new Error(`board ${next} not found in ${dir} (try one of: ${listBoards(dir).join(", ")})`);
+    }
+    const data = JSON.parse(text) as Record<string, unknown>;
+    raw = merge(data, raw);
+    next = typeof data.inherits === "string" ? data.inherits : undefined;
+  }
+  delete raw.inherits;
+  if (!isObject(raw.core)) throw new Error(`board ${name}: no "core" figures in its chain`);
+  return raw as unknown as Board;
+}
+
+export function listBoards(dir = boardsDir()): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+/** Every phone model the boards define, in a stable order. */
+export function phoneModels(dir = boardsDir()): Board[] {
+  return listBoards(dir)
+    .map((n) => loadBoard(n, dir))
+    .filter((b) => typeof b.model === "string")
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+}

@@ -1,0 +1,34 @@
+// The `pfs` command: one entry point, one file per subcommand.
+
+import { simCommand } from "./sim.js";
+import { UsageError } from "./args.js";
+
+const USAGE = `usage: pfs <command> [options]
+commands:
+  sim     run the deterministic fleet simulator (pfs sim --help)
+  demo    watch a simulated fleet form its hierarchies`;
+
+export function main(argv: string[]): number {
+  const out = (line: string) => process.stdout.write(line + "\n");
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case "sim":
+        return simCommand(rest, out);
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        out(USAGE);
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command '${cmd}'\n\n${USAGE}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`pfs: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

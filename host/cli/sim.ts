@@ -1,0 +1,73 @@
+// `pfs sim`: runs the deterministic fleet simulator and prints a summary, or
+// with --json one JSON object as the last line.
+
+import { runFleet, FleetOptions, FleetResult, FLEET_DEFAULTS } from "../sim/fleet.js";
+import { formatAddr, addrOf } from "../sim/world.js";
+import { num, parse, UsageError } from "./args.js";
+
+export const SIM_USAGE = `usage: pfs sim [--phones N] [--models M] [--files F] [--seed S]
+               [--loss P] [--dup P] [--jitter-ms MS] [--crash C] [--restart R]
+               [--partitions K] [--late N] [--fault-ms MS] [--json] [--verbose]
+  --phones N      phones on the subnet (default ${FLEET_DEFAULTS.phones})
+  --models M      phone models, each forming its own hierarchies (default 1)
+  --files F       files of the load each phone needs (default 1)
+  --loss P        datagram loss during the fault phase, 0..0.9
+  --dup P         datagram duplication during the fault phase, 0..1
+  --jitter-ms MS  extra random delay per packet (reorders), fault phase only
+  --crash C       fraction of phones that crash during the fault phase
+  --restart R     fraction of crashed phones that boot again (default 0.5)
+  --partitions K  subnet splits during the fault phase, each healed later
+  --late N        extra phones that boot after the fault phase
+  --fault-ms MS   length of the fault phase (default 10000 when faults are on)
+  --seed S        one seed from which everything derives (default 1)
+  --json          print one JSON object as the last line
+  --verbose       print every core event as it happens`;
+
+export function simCommand(argv: string[], out: (line: string) => void): number {
+  const { values } = parse(argv, {
+    phones: { type: "string" }, models: { type: "string" }, files: { type: "string" }, seed: { type: "string" },
+    loss: { type: "string" }, dup: { type: "string" }, "jitter-ms": { type: "string" }, crash: { type: "string" },
+    restart: { type: "string" }, partitions: { type: "string" }, late: { type: "string" }, "fault-ms": { type: "string" },
+    json: { type: "boolean" }, verbose: { type: "boolean" }, help: { type: "boolean" },
+  }, SIM_USAGE);
+  if (values.help) {
+    out(SIM_USAGE);
+    return 0;
+  }
+  const d = FLEET_DEFAULTS;
+  const opts: Partial<FleetOptions> = {
+    phones: num(values.phones, "phones", d.phones, SIM_USAGE),
+    models: num(values.models, "models", d.models, SIM_USAGE),
+    files: num(values.files, "files", d.files, SIM_USAGE),
+    seed: num(values.seed, "seed", d.seed, SIM_USAGE),
+    loss: num(values.loss, "loss", d.loss, SIM_USAGE),
+    dup: num(values.dup, "dup", d.dup, SIM_USAGE),
+    jitterMs: num(values["jitter-ms"], "jitter-ms", d.jitterMs, SIM_USAGE),
+    crash: num(values.crash, "crash", d.crash, SIM_USAGE),
+    restart: num(values.restart, "restart", d.restart, SIM_USAGE),
+    partitions: num(values.partitions, "partitions", d.partitions, SIM_USAGE),
+    late: num(values.late, "late", d.late, SIM_USAGE),
+    faultMs: num(values["fault-ms"], "fault-ms", d.faultMs, SIM_USAGE),
+  };
+  if (values.verbose) {
+    opts.observer = (t, phone, xid, code, n, a, b) =>
+      out(`${(t / 1000).toFixed(3).padStart(9)} ${formatAddr(addrOf(phone)).padEnd(12)} XID${xid.toString(16).toUpperCase().padStart(8, "0")} ev=${code} n=${n} a=${a.toString(16)} b=${b.toString(16)}`);
+  }
+  let result: FleetResult;
+  try {
+    result = runFleet(opts);
+  } catch (e) {
+    if (e instanceof Error && !(e instanceof UsageError) && e.message.startsWith("--")) throw new UsageError(`${e.message}\n\n${SIM_USAGE}`);
+    throw e;
+  }
+  if (!values.json) {
+    out(`seed ${result.seed}: ${result.phones} phones, ${result.live} live, ${result.orphans} orphans, converged at ${result.convergedMs ?? "never"} ms virtual, ${result.wallMs} ms wall`);
+    for (const h of result.hierarchies) {
+      out(`  ${h.xid} ${h.model.padEnd(9)} ${h.file.padEnd(28)} ${String(h.members).padStart(5)} phones  roots=${h.roots} depth=${h.maxDepth}/${h.depthBound} attached=${h.attached}`);
+    }
+  }
+  for (const e of result.errors) out(`error: ${e}`);
+  if (!result.ok) out(`FAILED: reproduce with --seed ${result.seed}`);
+  if (values.json) out(JSON.stringify(result));
+  return result.ok ? 0 : 1;
+}

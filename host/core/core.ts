@@ -1,0 +1,239 @@
+// Loads pfs.wasm and wraps its ABI for the Node hosts (phone, simulator,
+// tests). One compiled module serves any number of instances: each instance
+// is one phone's core with its own linear memory.
+
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CFG, CoreConfig, OUT_CLOSE, OUT_CONNECT, OUT_DATAGRAM, OUT_EVENT, OUT_HEADER_BYTES, OUT_WRITE } from "./abi.js";
+
+/** What the core asks of its host; byte views are valid only during the call. */
+export interface CoreSink {
+  datagram(dst: number, bytes: Uint8Array): void;
+  connect(handle: number, addr: number): void;
+  write(handle: number, bytes: Uint8Array): void;
+  close(handle: number): void;
+  event(xid: number, code: number, n: number, a: number, b: number): void;
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  abiVersion(): number;
+  configPtr(): number;
+  configWords(): number;
+  init(): number;
+  inboxPtr(): number;
+  inboxBytes(): number;
+  xidOf(modelLen: number, fileLen: number): number;
+  need(nowMs: number, modelLen: number, fileLen: number, sizeBytes: number, heldBytes: number, flags: number): number;
+  setHeld(nowMs: number, slot: number, heldBytes: number, flags: number): number;
+  release(nowMs: number, slot: number): number;
+  onDatagram(nowMs: number, src: number, len: number): void;
+  onStreamAccept(nowMs: number, peer: number): number;
+  onStreamConnected(nowMs: number, handle: number): void;
+  onStreamData(nowMs: number, handle: number, len: number): void;
+  onStreamClosed(nowMs: number, handle: number): void;
+  onTimer(nowMs: number): void;
+  nextDeadlineMs(): number;
+  outboxPtr(): number;
+  outboxLen(): number;
+  outboxClear(): void;
+  hierCapacity(): number;
+  hierRole(slot: number): number;
+  hierXid(slot: number): number;
+  hierStrength(slot: number): number;
+  hierDepth(slot: number): number;
+  hierParent(slot: number): number;
+  hierChild(slot: number, i: number): number;
+  hierSubtreeSize(slot: number): number;
+  hierSubtreeHeight(slot: number): number;
+  hierPathAt(slot: number, i: number): number;
+  streamsOpen(): number;
+  malformedDatagrams(): number;
+  malformedFrames(): number;
+  staleHandles(): number;
+  outboxDroppedRecords(): number;
+  heapMark(): number;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Finds build/pfs.wasm from the source tree or from build/js. */
+export function defaultWasmPath(debug = false): string {
+  const name = debug ? "pfs.debug.wasm" : "pfs.wasm";
+  const candidates = [join(here, "../../build", name), join(here, "../../../build", name), join(here, "../../../../build", name)];
+  for (const c of candidates) {
+    try {
+      readFileSync(c, { flag: "r" });
+      return c;
+    } catch {
+      /* try the next */
+    }
+  }
+  throw new Error(`cannot find ${name}: run 'make' first (looked in ${candidates.join(", ")})`);
+}
+
+let cached: WebAssembly.Module | null = null;
+
+export function loadModule(path = process.env.PFS_WASM ?? defaultWasmPath()): WebAssembly.Module {
+  if (cached === null) cached = new WebAssembly.Module(readFileSync(path));
+  return cached;
+}
+
+export class CoreTrap extends Error {}
+
+const decoder = new TextEncoder();
+
+export class PfsCore {
+  readonly x: Exports;
+  private u8: Uint8Array;
+  private dv: DataView;
+  private inbox = 0;
+  private inboxCap = 0;
+
+  constructor(config: CoreConfig, module: WebAssembly.Module = loadModule()) {
+    const instance = new WebAssembly.Instance(module, {
+      env: {
+        abort(msgPtr: number, filePtr: number, line: number, col: number) {
+          throw new CoreTrap(`pfs core aborted at line ${line}:${col}`);
+        },
+      },
+    });
+    this.x = instance.exports as unknown as Exports;
+    this.u8 = new Uint8Array(this.x.memory.buffer);
+    this.dv = new DataView(this.x.memory.buffer);
+    const words = this.x.configWords();
+    const base = this.x.configPtr();
+    for (const [key, index] of Object.entries(CFG)) {
+      if (index >= words) throw new Error(`config word ${key} is beyond the core's block`);
+      const v = config[key as keyof CoreConfig] ?? 0;
+      this.dv.setUint32(base + index * 4, v >>> 0, true);
+    }
+    const rc = this.x.init();
+    if (rc !== 0) throw new Error(`pfs core init failed (${rc}): check the board figures`);
+    this.refreshViews();
+    this.inbox = this.x.inboxPtr();
+    this.inboxCap = this.x.inboxBytes();
+  }
+
+  /** Views go stale if memory ever grows; the core does not grow after init,
+   *  but checking costs one compare. */
+  private refreshViews(): void {
+    if (this.u8.buffer !== this.x.memory.buffer) {
+      this.u8 = new Uint8Array(this.x.memory.buffer);
+      this.dv = new DataView(this.x.memory.buffer);
+    }
+  }
+
+  get inboxCapacity(): number {
+    return this.inboxCap;
+  }
+
+  private put(bytes: Uint8Array): number {
+    this.refreshViews();
+    const n = Math.min(bytes.length, this.inboxCap);
+    this.u8.set(n === bytes.length ? bytes : bytes.subarray(0, n), this.inbox);
+    return n;
+  }
+
+  private putStrings(model: string, file: string): [number, number] {
+    const m = decoder.encode(model);
+    const f = decoder.encode(file);
+    if (m.length + f.length > this.inboxCap) throw new Error("model and file name too long");
+    this.refreshViews();
+    this.u8.set(m, this.inbox);
+    this.u8.set(f, this.inbox + m.length);
+    return [m.length, f.length];
+  }
+
+  xidOf(model: string, file: string): number {
+    const [ml, fl] = this.putStrings(model, file);
+    return this.x.xidOf(ml, fl) >>> 0;
+  }
+
+  need(nowMs: number, model: string, file: string, sizeBytes: number, heldBytes = 0, flags = 0): number {
+    const [ml, fl] = this.putStrings(model, file);
+    return this.x.need(nowMs, ml, fl, sizeBytes >>> 0, heldBytes >>> 0, flags);
+  }
+
+  setHeld(nowMs: number, slot: number, heldBytes: number, flags: number): number {
+    return this.x.setHeld(nowMs, slot, heldBytes >>> 0, flags);
+  }
+
+  release(nowMs: number, slot: number): number {
+    return this.x.release(nowMs, slot);
+  }
+
+  datagram(nowMs: number, src: number, bytes: Uint8Array): void {
+    const n = this.put(bytes);
+    this.x.onDatagram(nowMs, src >>> 0, n === bytes.length ? n : bytes.length);
+  }
+
+  accept(nowMs: number, peer: number): number {
+    return this.x.onStreamAccept(nowMs, peer >>> 0);
+  }
+
+  connected(nowMs: number, handle: number): void {
+    this.x.onStreamConnected(nowMs, handle);
+  }
+
+  /** Hands stream bytes to the core in inbox-sized pieces. */
+  streamData(nowMs: number, handle: number, bytes: Uint8Array): void {
+    for (let off = 0; off < bytes.length; off += this.inboxCap) {
+      const piece = bytes.subarray(off, Math.min(bytes.length, off + this.inboxCap));
+      this.put(piece);
+      this.x.onStreamData(nowMs, handle, piece.length);
+    }
+  }
+
+  closed(nowMs: number, handle: number): void {
+    this.x.onStreamClosed(nowMs, handle);
+  }
+
+  timer(nowMs: number): void {
+    this.x.onTimer(nowMs);
+  }
+
+  nextDeadlineMs(): number {
+    return this.x.nextDeadlineMs();
+  }
+
+  /** Hands every pending output to `sink`, in order, then empties the outbox. */
+  drain(sink: CoreSink): void {
+    const len = this.x.outboxLen();
+    if (len === 0) return;
+    this.refreshViews();
+    const base = this.x.outboxPtr();
+    const dv = this.dv;
+    let off = 0;
+    while (off + OUT_HEADER_BYTES <= len) {
+      const at = base + off;
+      const kind = dv.getUint8(at);
+      const plen = dv.getUint16(at + 2, true);
+      const a = dv.getUint32(at + 4, true);
+      const b = dv.getUint32(at + 8, true);
+      const p = at + OUT_HEADER_BYTES;
+      switch (kind) {
+        case OUT_DATAGRAM:
+          sink.datagram(a, this.u8.subarray(p, p + plen));
+          break;
+        case OUT_CONNECT:
+          sink.connect(b, a);
+          break;
+        case OUT_WRITE:
+          sink.write(b, this.u8.subarray(p, p + plen));
+          break;
+        case OUT_CLOSE:
+          sink.close(b);
+          break;
+        case OUT_EVENT:
+          sink.event(a, dv.getUint8(p), dv.getUint8(p + 1), dv.getUint32(p + 4, true), dv.getUint32(p + 8, true));
+          break;
+        default:
+          throw new CoreTrap(`unknown outbox record kind ${kind}`);
+      }
+      off += OUT_HEADER_BYTES + ((plen + 3) & ~3);
+    }
+    this.x.outboxClear();
+  }
+}

@@ -1,0 +1,215 @@
+// A fleet run: N phones of M models boot (in bulk, within bootSpreadMs), each
+// needing F files of its model. A fault phase follows with datagram loss,
+// duplication, jitter, partitions and crashes (some phones come back); then a
+// healed phase runs until the checkers have passed for stableMs on end, or
+// until a time limit. Everything derives from one seed.
+
+import { loadBoard } from "../boards.js";
+import { Ev } from "../core/abi.js";
+import { checkFleet, CheckReport, HierarchyInfo } from "./check.js";
+import { SimModel, simCatalog } from "./catalog.js";
+import { Rng } from "./random.js";
+import { EventObserver, SimPhone, World, WorldStats } from "./world.js";
+
+export interface FleetOptions {
+  phones: number;
+  models: number;
+  files: number;
+  seed: number;
+  /** Datagram loss probability during the fault phase. */
+  loss: number;
+  /** Datagram duplication probability during the fault phase. */
+  dup: number;
+  /** Extra delay jitter during the fault phase (reorders datagrams), ms. */
+  jitterMs: number;
+  /** Fraction of phones that crash at random moments of the fault phase. */
+  crash: number;
+  /** Fraction of crashed phones that power up again (late joiners). */
+  restart: number;
+  /** Partition episodes during the fault phase. */
+  partitions: number;
+  /** Phones that boot only after the fault phase, when trees exist. */
+  late: number;
+  faultMs: number;
+  bootSpreadMs: number;
+  stableMs: number;
+  /** Give up this long after the fault phase. */
+  healLimitMs: number;
+  sampleMs: number;
+  board: string;
+  observer?: EventObserver;
+  /** Called at every convergence sample (progress displays). */
+  onSample?: (nowMs: number, report: CheckReport) => void;
+}
+
+export interface FleetResult {
+  ok: boolean;
+  phones: number;
+  live: number;
+  seed: number;
+  orphans: number;
+  maxChildren: number;
+  convergedMs: number | null;
+  virtualMs: number;
+  wallMs: number;
+  hierarchies: CheckReport["hierarchies"];
+  errors: string[];
+  stats: WorldStats & { crashes: number; restarts: number; partitions: number; merges: number; moves: number; malformed: number };
+}
+
+export const FLEET_DEFAULTS: FleetOptions = {
+  phones: 16,
+  models: 1,
+  files: 1,
+  seed: 1,
+  loss: 0,
+  dup: 0,
+  jitterMs: 0,
+  crash: 0,
+  restart: 0.5,
+  partitions: 0,
+  late: 0,
+  faultMs: -1,
+  bootSpreadMs: 1000,
+  stableMs: 3000,
+  healLimitMs: 120_000,
+  sampleMs: 100,
+  board: "third-gen",
+};
+
+/** Limits that keep one run within this machine (2 cores, 24 GiB). */
+export const MAX_FLEET_PHONES = 20_000;
+
+export function validateFleet(o: FleetOptions): void {
+  const bad = (what: string) => {
+    throw new Error(what);
+  };
+  if (!Number.isInteger(o.phones) || o.phones < 1 || o.phones > MAX_FLEET_PHONES) bad(`--phones must be a whole number from 1 to ${MAX_FLEET_PHONES}`);
+  for (const [name, v] of [["loss", o.loss], ["dup", o.dup], ["crash", o.crash], ["restart", o.restart]] as const) {
+    if (!(v >= 0 && v <= 1)) bad(`--${name} must be a fraction from 0 to 1 (got ${v})`);
+  }
+  if (o.loss > 0.9) bad("--loss above 0.9 leaves nothing to elect with");
+  if (!(o.jitterMs >= 0 && o.jitterMs <= 1000)) bad("--jitter-ms must be from 0 to 1000");
+  if (!Number.isInteger(o.partitions) || o.partitions < 0 || o.partitions > 100) bad("--partitions must be a whole number from 0 to 100");
+  if (!Number.isInteger(o.late) || o.late < 0 || o.late > MAX_FLEET_PHONES) bad("--late must be a whole number of phones");
+  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) bad("--seed must be a whole number from 0 to 4294967295");
+}
+
+export function runFleet(partial: Partial<FleetOptions>): FleetResult {
+  const o: FleetOptions = { ...FLEET_DEFAULTS, ...partial };
+  validateFleet(o);
+  const started = performance.now();
+  const catalog: SimModel[] = simCatalog(o.models, o.files);
+  const board = loadBoard(o.board);
+  const world = new World({ seed: o.seed, core: board.core, portDelayMs: 0.15, connectTimeoutMs: 1000 });
+  if (o.observer) world.observer = o.observer;
+  const rng = Rng.derive(o.seed, "scenario");
+  const anyFault = o.loss > 0 || o.dup > 0 || o.jitterMs > 0 || o.crash > 0 || o.partitions > 0;
+  const faultMs = o.faultMs >= 0 ? o.faultMs : anyFault ? 10_000 : 0;
+  const counts = { crashes: 0, restarts: 0, partitions: 0 };
+
+  const hierarchies: HierarchyInfo[] = [];
+  const total = o.phones + o.late;
+  const bootPhone = (p: SimPhone) => {
+    world.boot(p);
+    const m = catalog[p.model];
+    for (const f of m.files) {
+      const xid = world.need(p, m.model, f.name, f.sizeBytes);
+      if (!hierarchies.some((h) => h.xid === xid)) hierarchies.push({ xid, model: m.model, file: f.name, sizeBytes: f.sizeBytes });
+    }
+  };
+  for (let i = 0; i < total; i++) world.addPhone(i % catalog.length);
+  for (let i = 0; i < o.phones; i++) {
+    const p = world.phones[i];
+    world.at(rng.next() * o.bootSpreadMs, () => bootPhone(p));
+  }
+  // Late joiners: after the fault phase, when the trees have formed.
+  for (let i = o.phones; i < total; i++) {
+    const p = world.phones[i];
+    world.at(faultMs + o.bootSpreadMs + rng.next() * 2000, () => bootPhone(p));
+  }
+
+  if (anyFault) {
+    world.at(0, () => {
+      world.faults = { loss: o.loss, dup: o.dup, jitterMs: o.jitterMs };
+    });
+    const crashes = Math.round(o.crash * o.phones);
+    const victims = new Set<number>();
+    while (victims.size < crashes) victims.add(rng.int(0, o.phones - 1));
+    for (const v of victims) {
+      const p = world.phones[v];
+      const when = o.bootSpreadMs + rng.next() * Math.max(0, faultMs - o.bootSpreadMs);
+      const rst = rng.chance(0.5);
+      const comesBack = rng.chance(o.restart);
+      const downMs = 500 + rng.next() * 5000;
+      world.at(when, () => {
+        if (!p.alive) return;
+        counts.crashes++;
+        world.crash(p, rst);
+        if (comesBack) {
+          world.at(Math.min(world.nowMs + downMs, faultMs + o.bootSpreadMs), () => {
+            counts.restarts++;
+            bootPhone(p);
+          });
+        }
+      });
+    }
+    for (let k = 0; k < o.partitions; k++) {
+      const start = rng.next() * Math.max(1, faultMs - 2000);
+      const lenMs = 2000 + rng.next() * 6000;
+      const split = rng.next();
+      world.at(start, () => {
+        counts.partitions++;
+        for (let i = 0; i < world.phones.length; i++) world.group[i] = rng.next() < split ? 1 : 0;
+      });
+      world.at(Math.min(start + lenMs, faultMs), () => world.group.fill(0));
+    }
+    world.at(faultMs, () => {
+      world.faults = { loss: 0, dup: 0, jitterMs: 0 };
+      world.group.fill(0);
+    });
+  }
+
+  // Sample until the checkers pass for stableMs on end after every fault.
+  const quietFrom = Math.max(faultMs, o.bootSpreadMs) + (o.late > 0 ? 2000 + o.bootSpreadMs : 0);
+  const limitMs = quietFrom + o.healLimitMs;
+  let goodSince: number | null = null;
+  let last: CheckReport | null = null;
+  let t = 0;
+  while (t < limitMs) {
+    t += o.sampleMs;
+    world.runUntil(t);
+    last = checkFleet(world.phones, hierarchies, false);
+    if (o.onSample) o.onSample(t, last);
+    const good = last.orphans === 0 && last.hierarchies.every((h) => h.roots === 1 && h.members > 0 && h.maxDepth <= h.depthBound) && hierarchies.length > 0;
+    if (good) {
+      if (goodSince === null) goodSince = t;
+      if (t >= quietFrom && t - Math.max(goodSince, quietFrom) >= o.stableMs) break;
+    } else {
+      goodSince = null;
+    }
+  }
+  const final = checkFleet(world.phones, hierarchies, true);
+  const wallMs = Math.round(performance.now() - started);
+  const ev = world.eventCounts;
+  return {
+    ok: final.errors.length === 0,
+    phones: total,
+    live: final.live,
+    seed: o.seed,
+    orphans: final.orphans,
+    maxChildren: final.maxChildren,
+    convergedMs: goodSince === null ? null : Math.round(goodSince),
+    virtualMs: Math.round(world.nowMs),
+    wallMs,
+    hierarchies: final.hierarchies,
+    errors: final.errors,
+    stats: {
+      ...world.stats,
+      ...counts,
+      merges: ev.get(Ev.Merge) ?? 0,
+      moves: ev.get(Ev.Moved) ?? 0,
+      malformed: ev.get(Ev.Malformed) ?? 0,
+    },
+  };
+}
