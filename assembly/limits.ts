@@ -71,3 +71,11 @@ export const REJOIN_JITTER_MS: u32 = 300;
 export const MOVE_MIN_GAIN: i32 = 2;
 export const MOVE_JITTER_MS: u32 = 300;
 export const MOVE_BACKOFF_MS: u32 = 1000;
+
+/** A link whose heartbeat falls due within heartbeatMs / 4 of a wake-up sends
+ *  it at that wake-up (coalescing timers). */
+export const HEARTBEAT_EARLY_DIVISOR: f64 = 4;
+
+/** A refused move may follow the refuser's own free slots this many times
+ *  before it waits for fresh news from its parent. */
+export const MAX_MOVE_HOPS: i32 = 4;

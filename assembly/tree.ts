@@ -24,7 +24,7 @@ import {
 import { Hier, hierIndex, hiers, NO_STREAM, ROLE_ATTACHED, ROLE_JOINING } from "./hierarchy";
 import {
   MAX_CHILDREN, MAX_DEPTH, MAX_JOIN_HOPS, MAX_SUBTREE_CANDIDATES, MAX_WIRE_CANDIDATES,
-  MOVE_BACKOFF_MS, MOVE_JITTER_MS, MOVE_MIN_GAIN, REJOIN_BACKOFF_MS, REJOIN_JITTER_MS, UPDATE_MIN_GAP_MS,
+  HEARTBEAT_EARLY_DIVISOR, MAX_MOVE_HOPS, MOVE_BACKOFF_MS, MOVE_JITTER_MS, MOVE_MIN_GAIN, REJOIN_BACKOFF_MS, REJOIN_JITTER_MS, UPDATE_MIN_GAP_MS,
 } from "./limits";
 import { allocLink, Link, LINK_CHILD, LINK_FREE, LINK_INBOUND, LINK_JOINING, LINK_PARENT, links } from "./link";
 import { rngBelow } from "./rng";
@@ -99,13 +99,36 @@ export function gatherSubtree(h: Hier, out: StaticArray<Candidate>, includeSelf:
   return n;
 }
 
-/** Our summary or path changed: every link of ours sends an update soon. */
-export function markDirty(h: Hier): void {
+/** Our subtree summary changed: our parent hears of it soon (UP). */
+export function markUpDirty(h: Hier): void {
   if (h.parent != NO_STREAM) unchecked(links[h.parent]).dirty = true;
+}
+
+/** Our children must hear of a new path at once (cycle checks use it). */
+export function markDownDirty(h: Hier): void {
   for (let i = 0; i < MAX_CHILDREN; i++) {
     const c = unchecked(h.children[i]);
     if (c != NO_STREAM) unchecked(links[c]).dirty = true;
   }
+}
+
+/** The best free slot outside a child may have changed. Only a subtree deep
+ *  enough to hold a leaf that would move there hears of it at once; the rest
+ *  learn it with the next heartbeat. In a balanced tree no leaf can use a
+ *  new slot, so a join does not send a wave of updates through the tree. */
+export function markDownIfUseful(h: Hier): void {
+  for (let i = 0; i < MAX_CHILDREN; i++) {
+    const c = unchecked(h.children[i]);
+    if (c == NO_STREAM) continue;
+    const l = unchecked(links[c]);
+    const best = bestOutsideOf(h, c);
+    if (best.isSlot() && h.depth() + 1 + <i32>l.childHeight >= <i32>best.childDepth + MOVE_MIN_GAIN) l.dirty = true;
+  }
+}
+
+export function markDirty(h: Hier): void {
+  markUpDirty(h);
+  markDownDirty(h);
 }
 
 function sendUp(handle: i32, l: Link, h: Hier, nowMs: f64): void {
@@ -305,7 +328,8 @@ function handleJoin(handle: i32, l: Link, m: Msg, nowMs: f64): void {
   finish(w);
   l.lastTxMs = nowMs;
   emit(h.xid, EV_CHILD_ADDED, <u32>h.childCount(), l.peer, 0);
-  markDirty(h);
+  markUpDirty(h);
+  markDownIfUseful(h);
 }
 
 function handleAccept(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
@@ -353,7 +377,20 @@ function handleRefuse(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
   l.free();
   h.joinStream = NO_STREAM;
   h.joinDeadlineMs = Infinity;
-  if (wasMove) return; // stay where we are; nextMoveMs already backs off
+  if (wasMove) {
+    // Stay where we are. If the refuser knows a free slot in its subtree that
+    // is still worth moving to, try it next; else nextMoveMs backs off.
+    for (let i = 0; i < m.nCand; i++) {
+      const c = unchecked(m.cands[i]);
+      if (c.isSlot() && <i32>c.childDepth + MOVE_MIN_GAIN <= h.depth() && h.hops < MAX_MOVE_HOPS) {
+        h.bestOutside.copyFrom(c);
+        h.hops++;
+        h.nextMoveMs = nowMs;
+        break;
+      }
+    }
+    return;
+  }
   if (h.role != ROLE_JOINING) return;
   // The refuser knows its subtree better than our older list does.
   if (m.nCand > 0) {
@@ -364,8 +401,7 @@ function handleRefuse(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
 }
 
 function handleUp(l: Link, h: Hier, m: Msg): void {
-  let changed = l.childSize != m.subtreeSize || l.childHeight != m.subtreeHeight ||
-    l.nCands != m.nCand || l.childStrength != m.strength || l.redirects != 0;
+  let changed = l.childSize != m.subtreeSize || l.childHeight != m.subtreeHeight || l.nCands != m.nCand;
   l.childStrength = m.strength;
   l.childSize = m.subtreeSize == 0 ? 1 : m.subtreeSize;
   l.childHeight = m.subtreeHeight;
@@ -378,29 +414,34 @@ function handleUp(l: Link, h: Hier, m: Msg): void {
     e.copyFrom(c);
   }
   l.nCands = n;
-  if (changed) markDirty(h);
+  if (changed) {
+    markUpDirty(h);
+    markDownIfUseful(h); // the sibling's best outside slot may have moved
+  }
 }
 
 function handleDown(handle: i32, h: Hier, m: Msg, nowMs: f64): void {
-  let changed = m.pathLen != h.pathLen;
+  let pathChanged = m.pathLen != h.pathLen;
   for (let i = 0; i < m.pathLen; i++) {
     const a = unchecked(m.path[i]);
     if (a == cfg.selfAddr) {
       dropLink(handle, nowMs, true); // a cycle formed during repair: break it
       return;
     }
-    if (!changed && unchecked(h.path[i]) != a) changed = true;
+    if (!pathChanged && unchecked(h.path[i]) != a) pathChanged = true;
   }
-  if (changed) {
+  if (pathChanged) {
     for (let i = 0; i < m.pathLen; i++) unchecked((h.path[i] = m.path[i]));
     h.pathLen = m.pathLen;
+    markDirty(h); // our own free slot moved with us; our children need the path
   }
   const b = h.bestOutside;
-  if (b.addr != m.best.addr || b.childDepth != m.best.childDepth || b.free != m.best.free) {
-    b.copyFrom(m.best);
-    changed = true;
+  const changed = b.addr != m.best.addr || b.childDepth != m.best.childDepth || b.free != m.best.free;
+  b.copyFrom(m.best);
+  if (changed) {
+    h.hops = 0; // fresh news: refused moves may try again
+    markDownIfUseful(h);
   }
-  if (changed) markDirty(h);
   if (moveEligible(h)) {
     if (h.nextMoveMs == Infinity) h.nextMoveMs = nowMs + <f64>rngBelow(MOVE_JITTER_MS);
   } else if (h.joinStream == NO_STREAM) {
@@ -433,7 +474,8 @@ export function dropLink(handle: i32, nowMs: f64, tellHost: bool): void {
   if (kind == LINK_CHILD) {
     for (let i = 0; i < MAX_CHILDREN; i++) if (unchecked(h.children[i]) == handle) unchecked((h.children[i] = NO_STREAM));
     emit(h.xid, EV_CHILD_LOST, <u32>h.childCount(), peer, 0);
-    markDirty(h);
+    markUpDirty(h);
+    markDownIfUseful(h);
     return;
   }
   if (kind == LINK_PARENT) {
@@ -493,7 +535,10 @@ export function linkTimer(handle: i32, l: Link, nowMs: f64): void {
     dropLink(handle, nowMs, true);
     return;
   }
-  if (nowMs >= l.lastTxMs + cfg.heartbeatMs || (l.dirty && nowMs >= l.lastTxMs + UPDATE_MIN_GAP_MS)) {
+  // A heartbeat due soon goes out now, with whatever woke us: one wake-up
+  // then serves all the links of a phone instead of one each.
+  const early = cfg.heartbeatMs / HEARTBEAT_EARLY_DIVISOR;
+  if (nowMs >= l.lastTxMs + (cfg.heartbeatMs - early) || (l.dirty && nowMs >= l.lastTxMs + UPDATE_MIN_GAP_MS)) {
     const h = unchecked(hiers[l.hier]);
     if (l.kind == LINK_PARENT) sendUp(handle, l, h, nowMs);
     else sendDown(handle, l, h, nowMs);

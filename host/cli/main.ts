@@ -9,6 +9,11 @@ commands:
   demo    watch a simulated fleet form its hierarchies`;
 
 export function main(argv: string[]): number {
+  // A reader that goes away (`pfs sim | head`) is not an error of ours.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
   const out = (line: string) => process.stdout.write(line + "\n");
   const [cmd, ...rest] = argv;
   try {

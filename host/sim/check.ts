@@ -41,112 +41,126 @@ export function depthBound(n: number): number {
 
 export const xidName = (xid: number): string => `XID${(xid >>> 0).toString(16).toUpperCase().padStart(8, "0")}`;
 
-interface Node {
-  phone: number;
-  role: number;
-  parent: number; // phone index or -1
-  children: number[];
-}
+const NOT_MEMBER = -2;
+const UNKNOWN = -3;
+const DETACHED = -1;
 
 /** Reads every live member of every hierarchy out of the cores and checks the
- *  invariants. With `final` false it only counts (used for sampling). */
+ *  invariants. With `final` false it only counts (used for sampling, so it
+ *  works on flat typed arrays: it runs every 100 ms of virtual time). */
 export function checkFleet(phones: SimPhone[], hierarchies: HierarchyInfo[], final: boolean): CheckReport {
   const errors: string[] = [];
-  const notAttached = new Set<number>();
+  const n = phones.length;
+  const notAttached = new Uint8Array(n);
+  const role = new Int32Array(n);
+  const parent = new Int32Array(n);
+  const child = new Int32Array(n * MAX_CHILDREN);
+  const depth = new Int32Array(n);
+  const stack = new Int32Array(n + 1);
   let live = 0;
   let maxChildrenAll = 0;
   for (const p of phones) if (p.alive) live++;
   const reports: HierarchyReport[] = [];
   for (const h of hierarchies) {
-    const nodes = new Map<number, Node>();
+    const name = xidName(h.xid);
+    role.fill(NOT_MEMBER);
+    let members = 0;
+    let roots = 0;
+    let maxChildren = 0;
     for (const p of phones) {
       if (!p.alive || p.core === null) continue;
       const slot = p.slots.get(h.xid);
       if (slot === undefined) continue;
       const x = p.core.x;
-      const role = x.hierRole(slot);
-      const parentAddr = x.hierParent(slot) >>> 0;
-      const children: number[] = [];
-      for (let i = 0; i < MAX_CHILDREN; i++) {
-        const c = x.hierChild(slot, i) >>> 0;
-        if (c !== 0) children.push(indexOf(c));
+      const i = p.index;
+      members++;
+      role[i] = x.hierRole(slot);
+      if (role[i] === Role.Root) roots++;
+      const pa = x.hierParent(slot) >>> 0;
+      parent[i] = pa === 0 ? -1 : indexOf(pa);
+      let kids = 0;
+      for (let k = 0; k < MAX_CHILDREN; k++) {
+        const c = x.hierChild(slot, k) >>> 0;
+        child[i * MAX_CHILDREN + k] = c === 0 ? -1 : indexOf(c);
+        if (c !== 0) kids++;
       }
-      nodes.set(p.index, { phone: p.index, role, parent: parentAddr === 0 ? -1 : indexOf(parentAddr), children });
+      maxChildren = Math.max(maxChildren, kids);
     }
-    const name = xidName(h.xid);
-    let roots = 0;
-    let maxChildren = 0;
-    for (const n of nodes.values()) {
-      if (n.role === Role.Root) roots++;
-      maxChildren = Math.max(maxChildren, n.children.length);
-    }
-    // Depth of each node that reaches a confirmed root over agreeing links.
-    const depth = new Map<number, number>();
-    const resolve = (start: Node): number => {
-      const path: Node[] = [];
-      let cur: Node | undefined = start;
-      let base = -1;
-      const seen = new Set<number>();
-      while (cur !== undefined) {
-        const known = depth.get(cur.phone);
-        if (known !== undefined) {
-          base = known;
+    const isChildOf = (c: number, p: number): boolean => {
+      for (let k = 0; k < MAX_CHILDREN; k++) if (child[p * MAX_CHILDREN + k] === c) return true;
+      return false;
+    };
+    // Depth of each member that reaches a confirmed root over links that both
+    // ends agree on; DETACHED otherwise.
+    depth.fill(UNKNOWN);
+    let attached = 0;
+    let maxDepth = 0;
+    for (let s = 0; s < n; s++) {
+      if (role[s] === NOT_MEMBER || depth[s] !== UNKNOWN) continue;
+      let top = 0;
+      let cur = s;
+      let base = DETACHED;
+      for (;;) {
+        if (depth[cur] !== UNKNOWN) {
+          base = depth[cur];
           break;
         }
-        if (seen.has(cur.phone)) {
-          if (final) errors.push(`${name}: cycle through phone ${cur.phone}`);
-          break;
-        }
-        seen.add(cur.phone);
-        if (cur.role === Role.Root) {
-          depth.set(cur.phone, 0);
+        if (role[cur] === Role.Root) {
+          depth[cur] = 0;
           base = 0;
           break;
         }
-        path.push(cur);
-        if (cur.role !== Role.Attached || cur.parent < 0) break;
-        const parent = nodes.get(cur.parent);
-        if (parent === undefined || !parent.children.includes(cur.phone)) break; // dead or disagreeing parent
-        cur = parent;
+        if (top > n) {
+          if (final) errors.push(`${name}: cycle through phone ${cur}`);
+          break;
+        }
+        stack[top++] = cur;
+        depth[cur] = DETACHED; // provisional: a walk that comes back here is a cycle
+        const p = parent[cur];
+        if (role[cur] !== Role.Attached || p < 0 || role[p] === NOT_MEMBER || !isChildOf(cur, p)) break;
+        if (depth[p] === DETACHED && role[p] !== Role.Root) {
+          // p is on this walk (a cycle) or already known detached
+          let onWalk = false;
+          for (let k = 0; k < top; k++) if (stack[k] === p) onWalk = true;
+          if (onWalk && final) errors.push(`${name}: cycle through phone ${p}`);
+          break;
+        }
+        cur = p;
       }
-      if (base < 0) {
-        for (const n of path) depth.set(n.phone, -1);
-        return depth.get(start.phone)!;
+      for (let k = top - 1; k >= 0; k--) {
+        base = base < 0 ? DETACHED : base + 1;
+        depth[stack[k]] = base;
       }
-      for (let i = path.length - 1; i >= 0; i--) {
-        base = base < 0 ? -1 : base + 1;
-        depth.set(path[i].phone, base);
-      }
-      return depth.get(start.phone)!;
-    };
-    let attached = 0;
-    let maxDepth = 0;
-    for (const n of nodes.values()) {
-      const d = resolve(n);
-      if (d >= 0) {
-        attached++;
-        maxDepth = Math.max(maxDepth, d);
-      } else notAttached.add(n.phone);
     }
-    // Every child a phone lists must list it back as parent.
+    for (let i = 0; i < n; i++) {
+      if (role[i] === NOT_MEMBER) continue;
+      if (depth[i] >= 0) {
+        attached++;
+        if (depth[i] > maxDepth) maxDepth = depth[i];
+      } else notAttached[i] = 1;
+    }
     if (final) {
-      for (const n of nodes.values()) {
-        for (const c of n.children) {
-          const child = nodes.get(c);
-          if (child === undefined) errors.push(`${name}: phone ${n.phone} lists dead or foreign child ${c}`);
-          else if (child.parent !== n.phone) errors.push(`${name}: phone ${n.phone} lists child ${c} whose parent is ${child.parent}`);
+      for (let i = 0; i < n; i++) {
+        if (role[i] === NOT_MEMBER) continue;
+        for (let k = 0; k < MAX_CHILDREN; k++) {
+          const c = child[i * MAX_CHILDREN + k];
+          if (c < 0) continue;
+          if (c >= n || role[c] === NOT_MEMBER) errors.push(`${name}: phone ${i} lists dead or foreign child ${c}`);
+          else if (parent[c] !== i) errors.push(`${name}: phone ${i} lists child ${c} whose parent is ${parent[c]}`);
         }
       }
     }
-    const bound = depthBound(nodes.size);
-    if (final && nodes.size > 0) {
-      if (roots !== 1) errors.push(`${name}: ${roots} confirmed roots among ${nodes.size} phones`);
+    const bound = depthBound(members);
+    if (final && members > 0) {
+      if (roots !== 1) errors.push(`${name}: ${roots} confirmed roots among ${members} phones`);
       if (maxChildren > MAX_CHILDREN) errors.push(`${name}: a phone has ${maxChildren} children`);
-      if (maxDepth > bound) errors.push(`${name}: depth ${maxDepth} exceeds the bound ${bound} for ${nodes.size} phones`);
-      if (attached !== nodes.size) errors.push(`${name}: ${nodes.size - attached} of ${nodes.size} phones not attached`);
+      if (maxDepth > bound) errors.push(`${name}: depth ${maxDepth} exceeds the bound ${bound} for ${members} phones`);
+      if (attached !== members) errors.push(`${name}: ${members - attached} of ${members} phones not attached`);
     }
     maxChildrenAll = Math.max(maxChildrenAll, maxChildren);
-    reports.push({ xid: name, model: h.model, file: h.file, size: h.sizeBytes, members: nodes.size, roots, attached, maxDepth, depthBound: bound, maxChildren });
+    reports.push({ xid: name, model: h.model, file: h.file, size: h.sizeBytes, members, roots, attached, maxDepth, depthBound: bound, maxChildren });
   }
-  return { live, orphans: notAttached.size, maxChildren: maxChildrenAll, hierarchies: reports, errors };
+  let orphans = 0;
+  for (let i = 0; i < n; i++) orphans += notAttached[i];
+  return { live, orphans, maxChildren: maxChildrenAll, hierarchies: reports, errors };
 }

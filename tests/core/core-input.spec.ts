@@ -12,7 +12,7 @@ import { BAD_COUNT, BAD_FIELD, BAD_LENGTH, BAD_MAGIC, BAD_SHORT, BAD_FRAME_SIZE,
 import { Writer } from "../../assembly/bytes";
 import {
   acceptJoin, adCands, becomeRoot, boot, clear, countClose, countEvent, countFrame, countKind, data, deliver,
-  encodeJoinAt, encodeUpAt, evA, evN, fileXid, findEvent, findFrame, frUp, INBOX_BYTES, needFile, out, P1, P2, P3,
+  encodeJoinAt, encodeUpAt, evA, evN, fileXid, findEvent, findFrame, frUp, FILE, INBOX_BYTES, MAX_HIERS, MAX_STREAMS, MODEL, needFile, out, P1, P2, P3, P9,
   recordCount, role, scratch, SELF, SIZE,
 } from "./support";
 
@@ -119,6 +119,36 @@ describe("stale handles", () => {
     expect(recordCount()).toBe(0);
     expect(hiers[0].childCount()).toBe(0);
     expect(role()).toBe(ROLE_ROOT);
+  });
+});
+
+describe("need()", () => {
+  test("fills the hierarchy table, then -1; bad lengths are -2", () => {
+    boot();
+    needFile(0); // writes MODEL and FILE to the inbox
+    const ml = MODEL.length;
+    const fl = FILE.length;
+    // the same model with shorter file names: other hierarchies
+    for (let k = 1; k < <i32>MAX_HIERS; k++) expect(core.need(0, ml, fl - k, SIZE, 0, 0)).toBe(k);
+    expect(core.need(0, ml, fl - <i32>MAX_HIERS, SIZE, 0, 0)).toBe(-1);
+    expect(core.need(0, ml, fl - 2, SIZE, 0, 0)).toBe(2); // known: its slot
+    expect(core.need(0, 0, fl, SIZE, 0, 0)).toBe(-2);
+    expect(core.need(0, ml, 0, SIZE, 0, 0)).toBe(-2);
+    expect(core.need(0, ml, <i32>INBOX_BYTES, SIZE, 0, 0)).toBe(-2);
+    for (let k = 0; k < <i32>MAX_HIERS; k++) expect(hiers[k].role).toBe(ROLE_DISCOVER);
+  });
+});
+
+describe("the stream table", () => {
+  test("an accept beyond the table's size gets -1 and changes nothing", () => {
+    boot();
+    becomeRoot();
+    clear();
+    for (let i = 0; i < <i32>MAX_STREAMS; i++) expect(core.onStreamAccept(0, P1 + <u32>i)).toBe(i);
+    expect(core.onStreamAccept(0, P9)).toBe(-1);
+    expect(recordCount()).toBe(0);
+    core.onStreamClosed(0, 3); // one freed: usable again
+    expect(core.onStreamAccept(0, P9)).toBe(3);
   });
 });
 

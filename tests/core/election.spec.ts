@@ -5,7 +5,6 @@
 // order is total.
 
 import * as core from "../../assembly/core";
-import { Candidate } from "../../assembly/candidate";
 import {
   EV_CLAIM, EV_CONFIRMED_ROOT, EV_FETCH, EV_MERGE, EV_ROOT_AD, EV_SOLICIT, EV_YIELD,
 } from "../../assembly/events";
@@ -123,6 +122,20 @@ describe("a lone phone", () => {
     expect(fetches).toBe(0);
     expect(confirmStrength & STRENGTH_VERIFIED).toBe(STRENGTH_VERIFIED);
     expect(confirmStrength & STRENGTH_CONFIRMED).toBe(STRENGTH_CONFIRMED);
+  });
+
+  test("another phone's SOLICIT just before ours makes ours redundant", () => {
+    boot();
+    needFile(0);
+    const d = core.nextDeadlineMs();
+    setNow(d - 50);
+    dgSolicit(P1, fileXid(), 0);
+    clear();
+    runUntil(d);
+    expect(countDgram(T_SOLICIT)).toBe(0); // suppressed, but the round goes on
+    runUntil(d + 250);
+    expect(countDgram(T_SOLICIT)).toBe(1);
+    expect(hiers[0].solicits).toBe(2);
   });
 
   test("the solicit events carry the round number", () => {

@@ -19,11 +19,14 @@ describe("a full outbox", () => {
     acceptJoin(P1, fileXid());
     acceptJoin(P2, fileXid());
     const dropped = outboxDropped;
-    for (let t = now; t < now + 20000; t += 50) {
+    const end = now + 20000;
+    let over = 0;
+    for (let t = now; t < end; t += 50) {
       runUntil(t);
       dgSolicit(P3, fileXid(), 0);
-      expect(outboxUsed()).toBeLessThanOrEqual(1024);
+      if (outboxUsed() > 1024) over++;
     }
+    expect(over).toBe(0);
     expect(outboxDropped).toBeGreaterThan(dropped);
     expect(outboxValid()).toBe(true);
     expect(role()).toBe(ROLE_ROOT);

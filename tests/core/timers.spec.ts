@@ -11,7 +11,7 @@ import { LINK_FREE, links } from "../../assembly/link";
 import { T_DOWN, T_UP } from "../../assembly/wire";
 import {
   acceptJoin, adCands, attach, becomeRoot, boot, clear, countClose, countEvent, countFrame, dgClaim, dgRootAd,
-  dgSolicit, deliver, fileXid, findFrame, frDown, frUp, needFile, noBest, now, P1, P2, P3, P4, recordCount, role,
+  dgSolicit, deliver, fileXid, frDown, frUp, needFile, noBest, now, P1, P2, P3, P4, recordCount, role,
   runUntil, SELF, setNow, SIZE, step,
 } from "./support";
 
@@ -133,6 +133,21 @@ describe("heartbeats", () => {
       ups++;
     }
     expect(ups).toBe(5);
+  });
+});
+
+describe("join timeouts", () => {
+  test("an inbound stream that sends no JOIN is closed after joinTimeoutMs", () => {
+    boot();
+    becomeRoot();
+    const t = now;
+    const h = core.onStreamAccept(t, P3);
+    clear();
+    runUntil(t + 1499);
+    expect(countClose(h)).toBe(0);
+    runUntil(t + 1500);
+    expect(countClose(h)).toBe(1);
+    expect(openLinks()).toBe(0);
   });
 });
 

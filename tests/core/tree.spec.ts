@@ -8,18 +8,18 @@ import { Candidate } from "../../assembly/candidate";
 import {
   EV_CHILD_ADDED, EV_CHILD_LOST, EV_CLAIM, EV_JOINED, EV_MOVED, EV_PARENT_LOST, EV_REFUSED,
 } from "../../assembly/events";
-import { hiers, ROLE_ATTACHED, ROLE_CLAIMING, ROLE_DISCOVER, ROLE_JOINING, ROLE_ROOT } from "../../assembly/hierarchy";
+import { hiers, ROLE_ATTACHED, ROLE_CLAIMING, ROLE_DISCOVER, ROLE_JOINING } from "../../assembly/hierarchy";
 import { UPDATE_MIN_GAP_MS } from "../../assembly/limits";
 import { OUT_CLOSE, OUT_CONNECT } from "../../assembly/outbox";
 import { STRENGTH_CONFIRMED } from "../../assembly/strength";
 import {
-  JOIN_MOVE, REFUSE_CYCLE, REFUSE_FULL, REFUSE_NOT_MEMBER, REFUSE_TOO_DEEP, T_ACCEPT, T_CLAIM, T_JOIN, T_REFUSE,
-  T_SOLICIT, T_UP,
+  JOIN_MOVE, REFUSE_CYCLE, REFUSE_FULL, REFUSE_NOT_MEMBER, REFUSE_TOO_DEEP, T_ACCEPT, T_CLAIM, T_DOWN, T_JOIN,
+  T_REFUSE, T_SOLICIT, T_UP,
 } from "../../assembly/wire";
 import {
   acceptJoin, adCands, attach, becomeRoot, boot, clear, countClose, countDgram, countEvent, countFrame, countKind,
-  dgRootAd, evA, evB, evN, fileXid, findEvent, findFrame, findKind, frAccept, frDown, frJoin, frRefuse, frUp,
-  needFile, noBest, now, out, P1, P2, P3, P4, P6, P7, P8, P9, recA, recB, role, runUntil, SELF, setNow, step,
+  dgRootAd, evA, evB, evN, fileXid, findEvent, findFrame, findKind, frAccept, frDown, frRefuse, frUp,
+  needFile, noBest, now, out, P1, P2, P3, P4, P6, P8, P9, recA, recB, role, runUntil, SELF, setNow, step,
 } from "./support";
 
 const noCands = new StaticArray<Candidate>(0);
@@ -320,6 +320,34 @@ describe("an attached phone", () => {
     expect(role()).not.toBe(ROLE_ATTACHED);
     expect(countClose(h)).toBe(1);
     expect(countEvent(EV_JOINED)).toBe(0);
+  });
+});
+
+describe("a merging root", () => {
+  test("keeps its children and tells them their new path", () => {
+    boot();
+    becomeRoot();
+    const child = acceptJoin(P1, fileXid());
+    clear();
+    adCands[0].set(P8, 1, 1, 5);
+    dgRootAd(P9, fileXid(), 0xffff0000, adCands, 1);
+    const h = <i32>recB(findKind(OUT_CONNECT));
+    expect(recA(findKind(OUT_CONNECT))).toBe(P8);
+    core.onStreamConnected(now, h);
+    expect(findFrame(T_JOIN, h)).not.toBe(0);
+    expect(out.subtreeSize).toBe(2);
+    expect(out.subtreeHeight).toBe(1);
+    clear();
+    const theirs: StaticArray<u32> = [P9, P8];
+    frAccept(h, fileXid(), theirs, 2);
+    expect(role()).toBe(ROLE_ATTACHED);
+    expect(hiers[0].childCount()).toBe(1);
+    runUntil(now + UPDATE_MIN_GAP_MS);
+    expect(findFrame(T_DOWN, child)).not.toBe(0);
+    expect(out.pathLen).toBe(3);
+    expect(out.path[0]).toBe(P9);
+    expect(out.path[1]).toBe(P8);
+    expect(out.path[2]).toBe(SELF);
   });
 });
 
