@@ -48,26 +48,37 @@ export let rootAdIntervalMs: f64 = 2000;
 /** A join attempt (connect + JOIN + answer) that takes longer is abandoned. */
 export let joinTimeoutMs: f64 = 1500;
 
-export function settleConfig(): bool {
-  selfAddr = unchecked(configWords[CFG_SELF_ADDR]);
+/** Reads the block into the settled values: 0 on success, -2 when a figure
+ *  is out of bounds, -3 when `rebooting` and a table size would change (the
+ *  tables were sized at the first init). On failure nothing changes. */
+export function settleConfig(rebooting: bool): i32 {
+  const self = unchecked(configWords[CFG_SELF_ADDR]);
+  const hierarchies = <i32>word(CFG_MAX_HIERARCHIES, 8);
+  let streams = <i32>word(CFG_MAX_STREAMS, 0);
+  if (streams == 0) streams = hierarchies * 4 + 4;
+  const outBytes = <i32>word(CFG_OUTBOX_BYTES, 16384);
+  const inBytes = <i32>word(CFG_INBOX_BYTES, 4096);
+  const heartbeat = <f64>word(CFG_HEARTBEAT_MS, 1000);
+  const peerTimeout = <f64>word(CFG_PEER_TIMEOUT_MS, 3500);
+  // Bounds a host cannot exceed: they keep the tables and buffers sane.
+  if (self == 0 || self == 0xffffffff) return -2;
+  if (hierarchies < 1 || hierarchies > 64) return -2;
+  if (streams < 4 || streams > 1024) return -2;
+  if (outBytes < 1024 || outBytes > (1 << 24)) return -2;
+  if (inBytes < 256 || inBytes > (1 << 24)) return -2;
+  if (heartbeat * 2 > peerTimeout) return -2;
+  if (rebooting && (hierarchies != maxHierarchies || streams != maxStreams || outBytes != outboxBytes || inBytes != inboxBytes)) return -3;
+  selfAddr = self;
   seed = unchecked(configWords[CFG_SEED]);
-  maxHierarchies = <i32>word(CFG_MAX_HIERARCHIES, 8);
-  maxStreams = <i32>word(CFG_MAX_STREAMS, 0);
-  if (maxStreams == 0) maxStreams = maxHierarchies * 4 + 4;
-  outboxBytes = <i32>word(CFG_OUTBOX_BYTES, 16384);
-  inboxBytes = <i32>word(CFG_INBOX_BYTES, 4096);
+  maxHierarchies = hierarchies;
+  maxStreams = streams;
+  outboxBytes = outBytes;
+  inboxBytes = inBytes;
   lingerMs = <f64>word(CFG_LINGER_MS, 600000);
-  heartbeatMs = <f64>word(CFG_HEARTBEAT_MS, 1000);
-  peerTimeoutMs = <f64>word(CFG_PEER_TIMEOUT_MS, 3500);
+  heartbeatMs = heartbeat;
+  peerTimeoutMs = peerTimeout;
   adIntervalMs = <f64>word(CFG_AD_INTERVAL_MS, 250);
   rootAdIntervalMs = <f64>word(CFG_ROOT_AD_INTERVAL_MS, 2000);
   joinTimeoutMs = <f64>word(CFG_JOIN_TIMEOUT_MS, 1500);
-  // Bounds a host cannot exceed: they keep the tables and buffers sane.
-  if (selfAddr == 0 || selfAddr == 0xffffffff) return false;
-  if (maxHierarchies < 1 || maxHierarchies > 64) return false;
-  if (maxStreams < 4 || maxStreams > 1024) return false;
-  if (outboxBytes < 1024 || outboxBytes > (1 << 24)) return false;
-  if (inboxBytes < 256 || inboxBytes > (1 << 24)) return false;
-  if (heartbeatMs * 2 > peerTimeoutMs) return false;
-  return true;
+  return 0;
 }

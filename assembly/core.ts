@@ -29,14 +29,13 @@ export let staleHandles: u32 = 0;
 /** Sizes the tables from the config block. A second call is a reboot: it
  *  forgets every hierarchy and stream but may not change any size. */
 export function coreInit(): i32 {
-  const oldHiers = cfg.maxHierarchies, oldStreams = cfg.maxStreams, oldOut = cfg.outboxBytes, oldIn = cfg.inboxBytes;
-  if (!cfg.settleConfig()) return -2;
+  const rc = cfg.settleConfig(ready);
+  if (rc != 0) return rc;
   rngSeed(<u64>cfg.seed | (<u64>cfg.selfAddr << 32));
   malformedDatagrams = 0;
   malformedFrames = 0;
   staleHandles = 0;
   if (ready) {
-    if (oldHiers != cfg.maxHierarchies || oldStreams != cfg.maxStreams || oldOut != cfg.outboxBytes || oldIn != cfg.inboxBytes) return -3;
     for (let i = 0; i < hiers.length; i++) unchecked(hiers[i]).reset();
     for (let i = 0; i < links.length; i++) unchecked(links[i]).free();
     outboxClear();
@@ -81,10 +80,10 @@ export function need(nowMs: f64, modelLen: i32, fileLen: i32, sizeBytes: u32, he
   h.xid = xid;
   h.sizeBytes = sizeBytes;
   h.tieBreak = rngNext() & 0xffff;
-  setHeld(nowMs, idx, heldBytes, flags);
   // Phones reset in bulk boot within milliseconds of each other: a jitter of
   // one advertisement interval spreads their first words.
   enterDiscover(h, nowMs, 0, <u32>cfg.adIntervalMs);
+  setHeld(nowMs, idx, heldBytes, flags);
   return idx;
 }
 

@@ -242,11 +242,11 @@ export function onFrame(handle: i32, l: Link, m: Msg, nowMs: f64): bool {
   return false;
 }
 
-function refuse(handle: i32, l: Link, h: Hier | null, reason: u32): void {
+function refuse(handle: i32, l: Link, xid: u32, h: Hier | null, reason: u32): void {
   let n = 0;
   if (h != null && reason == REFUSE_FULL) n = refusalCandidates(h);
   const w = beginFrameOn(handle);
-  encodeRefuse(w, l.hier >= 0 ? unchecked(hiers[l.hier]).xid : (h != null ? h.xid : 0), reason, wireCands, n);
+  encodeRefuse(w, xid, reason, wireCands, n);
   finish(w);
   requestClose(handle);
   l.free();
@@ -284,20 +284,20 @@ function refusalCandidates(h: Hier): i32 {
 function handleJoin(handle: i32, l: Link, m: Msg, nowMs: f64): void {
   const idx = hierIndex(m.xid);
   if (idx < 0) {
-    refuse(handle, l, null, REFUSE_NOT_MEMBER);
+    refuse(handle, l, m.xid, null, REFUSE_NOT_MEMBER);
     return;
   }
   const h = unchecked(hiers[idx]);
   if (!h.isMember()) {
-    refuse(handle, l, h, REFUSE_NOT_MEMBER);
+    refuse(handle, l, m.xid, h, REFUSE_NOT_MEMBER);
     return;
   }
   if (l.peer == cfg.selfAddr || h.hasAncestor(l.peer)) {
-    refuse(handle, l, h, REFUSE_CYCLE);
+    refuse(handle, l, m.xid, h, REFUSE_CYCLE);
     return;
   }
   if (h.depth() + 1 + <i32>m.subtreeHeight >= MAX_DEPTH) {
-    refuse(handle, l, h, REFUSE_TOO_DEEP);
+    refuse(handle, l, m.xid, h, REFUSE_TOO_DEEP);
     return;
   }
   // A child re-joining before we noticed its old link die: that link is stale.
@@ -308,7 +308,7 @@ function handleJoin(handle: i32, l: Link, m: Msg, nowMs: f64): void {
   let slot = -1;
   for (let i = 0; i < MAX_CHILDREN; i++) if (unchecked(h.children[i]) == NO_STREAM) { slot = i; break; }
   if (slot < 0) {
-    refuse(handle, l, h, REFUSE_FULL);
+    refuse(handle, l, m.xid, h, REFUSE_FULL);
     return;
   }
   l.kind = LINK_CHILD;

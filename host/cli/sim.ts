@@ -7,7 +7,7 @@ import { num, parse, UsageError } from "./args.js";
 
 export const SIM_USAGE = `usage: pfs sim [--phones N] [--models M] [--files F] [--seed S]
                [--loss P] [--dup P] [--jitter-ms MS] [--crash C] [--restart R]
-               [--partitions K] [--late N] [--fault-ms MS] [--json] [--verbose]
+               [--root-crashes K] [--interior-crashes K] [--partitions K] [--late N] [--fault-ms MS] [--json] [--verbose]
   --phones N      phones on the subnet (default ${FLEET_DEFAULTS.phones})
   --models M      phone models, each forming its own hierarchies (default 1)
   --files F       files of the load each phone needs (default 1)
@@ -15,6 +15,8 @@ export const SIM_USAGE = `usage: pfs sim [--phones N] [--models M] [--files F] [
   --dup P         datagram duplication during the fault phase, 0..1
   --jitter-ms MS  extra random delay per packet (reorders), fault phase only
   --crash C       fraction of phones that crash during the fault phase
+  --root-crashes K      crash K phones that are roots when they strike
+  --interior-crashes K  crash K phones that have children, below the root
   --restart R     fraction of crashed phones that boot again (default 0.5)
   --partitions K  subnet splits during the fault phase, each healed later
   --late N        extra phones that boot after the fault phase
@@ -27,7 +29,7 @@ export function simCommand(argv: string[], out: (line: string) => void): number 
   const { values } = parse(argv, {
     phones: { type: "string" }, models: { type: "string" }, files: { type: "string" }, seed: { type: "string" },
     loss: { type: "string" }, dup: { type: "string" }, "jitter-ms": { type: "string" }, crash: { type: "string" },
-    restart: { type: "string" }, partitions: { type: "string" }, late: { type: "string" }, "fault-ms": { type: "string" },
+    restart: { type: "string" }, "root-crashes": { type: "string" }, "interior-crashes": { type: "string" }, partitions: { type: "string" }, late: { type: "string" }, "fault-ms": { type: "string" },
     json: { type: "boolean" }, verbose: { type: "boolean" }, help: { type: "boolean" },
   }, SIM_USAGE);
   if (values.help) {
@@ -45,6 +47,8 @@ export function simCommand(argv: string[], out: (line: string) => void): number 
     jitterMs: num(values["jitter-ms"], "jitter-ms", d.jitterMs, SIM_USAGE),
     crash: num(values.crash, "crash", d.crash, SIM_USAGE),
     restart: num(values.restart, "restart", d.restart, SIM_USAGE),
+    rootCrashes: num(values["root-crashes"], "root-crashes", d.rootCrashes, SIM_USAGE),
+    interiorCrashes: num(values["interior-crashes"], "interior-crashes", d.interiorCrashes, SIM_USAGE),
     partitions: num(values.partitions, "partitions", d.partitions, SIM_USAGE),
     late: num(values.late, "late", d.late, SIM_USAGE),
     faultMs: num(values["fault-ms"], "fault-ms", d.faultMs, SIM_USAGE),

@@ -5,7 +5,7 @@
 // until a time limit. Everything derives from one seed.
 
 import { loadBoard } from "../boards.js";
-import { Ev } from "../core/abi.js";
+import { Ev, Role } from "../core/abi.js";
 import { checkFleet, CheckReport, HierarchyInfo } from "./check.js";
 import { SimModel, simCatalog } from "./catalog.js";
 import { Rng } from "./random.js";
@@ -26,6 +26,11 @@ export interface FleetOptions {
   crash: number;
   /** Fraction of crashed phones that power up again (late joiners). */
   restart: number;
+  /** Crashes aimed at a confirmed root of some hierarchy, at random moments
+   *  of the fault phase (in addition to `crash`). */
+  rootCrashes: number;
+  /** Crashes aimed at interior phones (a parent that is not a root). */
+  interiorCrashes: number;
   /** Partition episodes during the fault phase. */
   partitions: number;
   /** Phones that boot only after the fault phase, when trees exist. */
@@ -67,6 +72,8 @@ export const FLEET_DEFAULTS: FleetOptions = {
   jitterMs: 0,
   crash: 0,
   restart: 0.5,
+  rootCrashes: 0,
+  interiorCrashes: 0,
   partitions: 0,
   late: 0,
   faultMs: -1,
@@ -90,6 +97,9 @@ export function validateFleet(o: FleetOptions): void {
   }
   if (o.loss > 0.9) bad("--loss above 0.9 leaves nothing to elect with");
   if (!(o.jitterMs >= 0 && o.jitterMs <= 1000)) bad("--jitter-ms must be from 0 to 1000");
+  for (const [name, v] of [["root-crashes", o.rootCrashes], ["interior-crashes", o.interiorCrashes]] as const) {
+    if (!Number.isInteger(v) || v < 0 || v > o.phones) bad(`--${name} must be a whole number of phones, at most --phones`);
+  }
   if (!Number.isInteger(o.partitions) || o.partitions < 0 || o.partitions > 100) bad("--partitions must be a whole number from 0 to 100");
   if (!Number.isInteger(o.late) || o.late < 0 || o.late > MAX_FLEET_PHONES) bad("--late must be a whole number of phones");
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) bad("--seed must be a whole number from 0 to 4294967295");
@@ -104,7 +114,7 @@ export function runFleet(partial: Partial<FleetOptions>): FleetResult {
   const world = new World({ seed: o.seed, core: board.core, portDelayMs: 0.15, connectTimeoutMs: 1000 });
   if (o.observer) world.observer = o.observer;
   const rng = Rng.derive(o.seed, "scenario");
-  const anyFault = o.loss > 0 || o.dup > 0 || o.jitterMs > 0 || o.crash > 0 || o.partitions > 0;
+  const anyFault = o.loss > 0 || o.dup > 0 || o.jitterMs > 0 || o.crash > 0 || o.partitions > 0 || o.rootCrashes > 0 || o.interiorCrashes > 0;
   const faultMs = o.faultMs >= 0 ? o.faultMs : anyFault ? 10_000 : 0;
   const counts = { crashes: 0, restarts: 0, partitions: 0 };
 
@@ -133,17 +143,14 @@ export function runFleet(partial: Partial<FleetOptions>): FleetResult {
     world.at(0, () => {
       world.faults = { loss: o.loss, dup: o.dup, jitterMs: o.jitterMs };
     });
-    const crashes = Math.round(o.crash * o.phones);
-    const victims = new Set<number>();
-    while (victims.size < crashes) victims.add(rng.int(0, o.phones - 1));
-    for (const v of victims) {
-      const p = world.phones[v];
+    const crashAt = (pickVictim: () => SimPhone | null) => {
       const when = o.bootSpreadMs + rng.next() * Math.max(0, faultMs - o.bootSpreadMs);
       const rst = rng.chance(0.5);
       const comesBack = rng.chance(o.restart);
       const downMs = 500 + rng.next() * 5000;
       world.at(when, () => {
-        if (!p.alive) return;
+        const p = pickVictim();
+        if (p === null || !p.alive) return;
         counts.crashes++;
         world.crash(p, rst);
         if (comesBack) {
@@ -153,7 +160,21 @@ export function runFleet(partial: Partial<FleetOptions>): FleetResult {
           });
         }
       });
-    }
+    };
+    const crashes = Math.round(o.crash * o.phones);
+    const victims = new Set<number>();
+    while (victims.size < crashes) victims.add(rng.int(0, o.phones - 1));
+    for (const v of victims) crashAt(() => world.phones[v]);
+    // Aimed crashes pick their victim when they strike, from the trees as
+    // they are then: a root, or a phone with children below the root.
+    const pickBy = (want: (p: SimPhone, slot: number) => boolean) => (): SimPhone | null => {
+      const found = world.phones.filter((p) => p.alive && p.core !== null && [...p.slots.values()].some((slot) => want(p, slot)));
+      return found.length === 0 ? null : rng.pick(found);
+    };
+    const isRoot = (p: SimPhone, slot: number) => p.core!.x.hierRole(slot) === Role.Root;
+    const isInterior = (p: SimPhone, slot: number) => p.core!.x.hierRole(slot) === Role.Attached && (p.core!.x.hierChild(slot, 0) !== 0 || p.core!.x.hierChild(slot, 1) !== 0);
+    for (let k = 0; k < o.rootCrashes; k++) crashAt(pickBy(isRoot));
+    for (let k = 0; k < o.interiorCrashes; k++) crashAt(pickBy(isInterior));
     for (let k = 0; k < o.partitions; k++) {
       const start = rng.next() * Math.max(1, faultMs - 2000);
       const lenMs = 2000 + rng.next() * 6000;

@@ -106,12 +106,12 @@ describe("heartbeats", () => {
       const n = countFrame(T_DOWN, h);
       if (n == 0) continue;
       expect(n).toBe(1);
-      if (last < 0) expect(d - t0).toBeLessThanOrEqual(20); // the update the new child causes
+      if (last < 0) expect(d - t0).toBeLessThanOrEqual(1000); // an update or the first heartbeat
       else expect(d - last).toBe(1000);
       last = d;
       downs++;
     }
-    expect(downs).toBeGreaterThanOrEqual(6);
+    expect(downs).toBeGreaterThanOrEqual(5);
     expect(countClose(h)).toBe(0);
     expect(hiers[0].childCount()).toBe(1);
   });

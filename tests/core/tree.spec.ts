@@ -165,12 +165,9 @@ describe("a root", () => {
     expect(countClose(h)).toBe(1);
   });
 
-  // BUG: a JOIN for a hierarchy this phone does not know is refused with
-  // xid 0 (tree.ts refuse(): l.hier is -1 on an inbound link and h is null).
-  // Expected: the REFUSE carries the JOIN's xid. Actual: xid 0, so the
-  // joiner's onFrame() rejects it (m.xid != h.xid): it counts a malformed
-  // frame and emits EV_MALFORMED instead of EV_REFUSED (NOT_MEMBER).
-  xtest("a JOIN for an unknown hierarchy is refused with that hierarchy's xid", () => {
+  // Regression: the REFUSE for an unknown hierarchy once carried xid 0, which
+  // the joiner then counted as a malformed frame.
+  test("a JOIN for an unknown hierarchy is refused with that hierarchy's xid", () => {
     boot();
     becomeRoot();
     clear();
