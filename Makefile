@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 NPX := npx --no-install
 CORE_SRC := $(wildcard assembly/*.ts)
-HOST_SRC := $(shell find host tests/sim tests/host tests/support bench -name '*.ts' 2>/dev/null)
+HOST_SRC := tests/run-all.ts $(shell find host tests/sim tests/host tests/support bench -name '*.ts' 2>/dev/null)
 WASM_OPT_FLAGS := --enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int \
                   --enable-sign-ext --enable-mutable-globals
 

@@ -11,4 +11,4 @@ if (!existsSync(entry)) {
   process.exit(2);
 }
 const { main } = await import(entry);
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

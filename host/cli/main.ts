@@ -1,5 +1,6 @@
 // The `pfs` command: one entry point, one file per subcommand.
 
+import { demoCommand } from "./demo.js";
 import { simCommand } from "./sim.js";
 import { UsageError } from "./args.js";
 
@@ -8,7 +9,7 @@ commands:
   sim     run the deterministic fleet simulator (pfs sim --help)
   demo    watch a simulated fleet form its hierarchies`;
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   // A reader that goes away (`pfs sim | head`) is not an error of ours.
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(0);
@@ -20,6 +21,8 @@ export function main(argv: string[]): number {
     switch (cmd) {
       case "sim":
         return simCommand(rest, out);
+      case "demo":
+        return await demoCommand(rest, out);
       case undefined:
       case "help":
       case "--help":
