@@ -14,8 +14,8 @@
 import * as cfg from "./config";
 import { Candidate, insertCandidate, newCandidates } from "./candidate";
 import { emit, EV_CLAIM, EV_CONFIRMED_ROOT, EV_FETCH, EV_MERGE, EV_ROOT_AD, EV_SOLICIT, EV_YIELD } from "./events";
-import { Hier, ROLE_CLAIMING, ROLE_DISCOVER, ROLE_JOINING, ROLE_ROOT } from "./hierarchy";
-import { CLAIM_ADS, CLAIM_WAIT_MS, MAX_DEPTH, MAX_WIRE_CANDIDATES, ROOT_AD_MIN_GAP_MS, SOLICIT_SUPPRESS_MS, SOLICITS_PER_ROUND } from "./limits";
+import { Hier, NO_STREAM, ROLE_CLAIMING, ROLE_DISCOVER, ROLE_JOINING, ROLE_ROOT } from "./hierarchy";
+import { CLAIM_ADS, CLAIM_WAIT_MS, JOIN_SPREAD_MS, MAX_DEPTH, MAX_WIRE_CANDIDATES, ROOT_AD_MIN_GAP_MS, SOLICIT_SUPPRESS_MS, SOLICITS_PER_ROUND } from "./limits";
 import { BROADCAST_ADDR } from "./outbox";
 import { rngBelow } from "./rng";
 import { beginDatagram, finish } from "./send";
@@ -96,7 +96,10 @@ function joinFromAd(h: Hier, src: u32, m: Msg, nowMs: f64): void {
   for (let i = 0; i < m.nCand; i++) h.nCands = insertCandidate(h.cands, h.nCands, unchecked(m.cands[i]));
   fallback.set(src, <u32>MAX_DEPTH, 0, m.strength);
   h.nCands = insertCandidate(h.cands, h.nCands, fallback);
-  startJoinWalk(h, nowMs);
+  // One ROOT_AD reaches every waiting joiner at once: a random start spreads
+  // the crowd so the first phones it asks are not swamped (the walk starts
+  // in electionTimer).
+  h.phaseMs = nowMs + <f64>rngBelow(JOIN_SPREAD_MS);
 }
 
 /** A datagram for hierarchy `h` from `src` (never ourselves). */
@@ -154,6 +157,10 @@ export function electionTimer(h: Hier, nowMs: f64): void {
     return;
   }
   if (nowMs < h.phaseMs) return;
+  if (h.role == ROLE_JOINING) {
+    if (h.joinStream == NO_STREAM) startJoinWalk(h, nowMs);
+    return;
+  }
   if (h.role == ROLE_DISCOVER) {
     if (h.solicits < SOLICITS_PER_ROUND) {
       if (nowMs - h.heardSolicitMs >= SOLICIT_SUPPRESS_MS) {
@@ -186,6 +193,7 @@ export function electionTimer(h: Hier, nowMs: f64): void {
 }
 
 export function electionDeadline(h: Hier): f64 {
+  if (h.role == ROLE_JOINING && h.joinStream == NO_STREAM) return h.phaseMs;
   if (h.role == ROLE_ROOT) {
     const asked = h.rootAdWanted ? h.lastRootAdMs + ROOT_AD_MIN_GAP_MS : Infinity;
     return Math.min(h.nextRootAdMs, asked);

@@ -79,3 +79,7 @@ export const HEARTBEAT_EARLY_DIVISOR: f64 = 4;
 /** A refused move may follow the refuser's own free slots this many times
  *  before it waits for fresh news from its parent. */
 export const MAX_MOVE_HOPS: i32 = 4;
+
+/** Joiners released together by one ROOT_AD start their walks spread over
+ *  this long (one advertisement interval). */
+export const JOIN_SPREAD_MS: u32 = 250;
