@@ -392,11 +392,9 @@ function handleRefuse(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
     return;
   }
   if (h.role != ROLE_JOINING) return;
-  // The refuser knows its subtree better than our older list does.
-  if (m.nCand > 0) {
-    h.nCands = 0;
-    for (let i = 0; i < m.nCand; i++) h.nCands = insertCandidate(h.cands, h.nCands, unchecked(m.cands[i]));
-  }
+  // The refuser's subtree joins what we knew: a stale slot must not pull us
+  // down its branch when a sibling branch promised a shallower place.
+  for (let i = 0; i < m.nCand; i++) h.nCands = insertCandidate(h.cands, h.nCands, unchecked(m.cands[i]));
   startJoinWalk(h, nowMs);
 }
 

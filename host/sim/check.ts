@@ -86,6 +86,13 @@ export function checkFleet(phones: SimPhone[], hierarchies: HierarchyInfo[], fin
       }
       maxChildren = Math.max(maxChildren, kids);
     }
+    // Children as the children see it: a phone named as parent by more than
+    // two phones has too many, whatever it lists itself.
+    const claimed = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      if (role[i] !== NOT_MEMBER && parent[i] >= 0 && parent[i] < n) claimed[parent[i]]++;
+    }
+    for (let i = 0; i < n; i++) if (claimed[i] > maxChildren) maxChildren = claimed[i];
     const isChildOf = (c: number, p: number): boolean => {
       for (let k = 0; k < MAX_CHILDREN; k++) if (child[p * MAX_CHILDREN + k] === c) return true;
       return false;
