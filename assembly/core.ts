@@ -8,12 +8,12 @@ import { electionDeadline, electionOnDatagram, electionTimer, enterDiscover } fr
 import { emit, EV_MALFORMED } from "./events";
 import { hierarchyId } from "./hash";
 import { freeHierIndex, hierIndex, hiers, hiersInit, ROLE_IDLE } from "./hierarchy";
-import { MAX_FRAME_BYTES } from "./limits";
+import { HEARTBEAT_EARLY_DIVISOR, MAX_FRAME_BYTES } from "./limits";
 import { allocLink, LINK_FREE, LINK_INBOUND, links, linksInit, RX_BYTES, validHandle } from "./link";
-import { outboxClear, outboxInit } from "./outbox";
+import { outboxClear, outboxInit, outboxResetCounters } from "./outbox";
 import { rngNext, rngSeed } from "./rng";
 import { dropLink, leave, linkDeadline, linkTimer, onFrame, onLinkConnected, treeDeadline, treeTimer } from "./tree";
-import { decodeDatagram, decodeFrame, FRAME_LEN_BYTES, Msg } from "./wire";
+import { BAD_FRAME_SIZE, BAD_OVERSIZE, BAD_UNEXPECTED, decodeDatagram, decodeFrame, FRAME_LEN_BYTES, Msg } from "./wire";
 
 export const NEED_VERIFIED: u32 = 1; // need() flag: we already hold the file, verified
 
@@ -39,6 +39,7 @@ export function coreInit(): i32 {
     for (let i = 0; i < hiers.length; i++) unchecked(hiers[i]).reset();
     for (let i = 0; i < links.length; i++) unchecked(links[i]).free();
     outboxClear();
+    outboxResetCounters();
     return 0;
   }
   inbox = heap.alloc(<usize>cfg.inboxBytes);
@@ -59,7 +60,7 @@ export function isReady(): bool {
 
 /** The id of (model, file) whose bytes the host wrote to the inbox. */
 export function xidOf(modelLen: i32, fileLen: i32): u32 {
-  if (modelLen < 0 || fileLen < 0 || modelLen + fileLen > cfg.inboxBytes) return 0;
+  if (!ready || modelLen < 0 || fileLen < 0 || modelLen + fileLen > cfg.inboxBytes) return 0;
   return hierarchyId(inbox, modelLen, inbox + <usize>modelLen, fileLen);
 }
 
@@ -70,6 +71,8 @@ export function need(nowMs: f64, modelLen: i32, fileLen: i32, sizeBytes: u32, he
   const xid = xidOf(modelLen, fileLen);
   const known = hierIndex(xid);
   if (known >= 0) {
+    const h = unchecked(hiers[known]);
+    if (sizeBytes != 0) h.sizeBytes = sizeBytes;
     setHeld(nowMs, known, heldBytes, flags);
     return known;
   }
@@ -147,8 +150,13 @@ export function onStreamConnected(nowMs: f64, handle: i32): void {
 }
 
 export function onStreamData(nowMs: f64, handle: i32, len: i32): void {
-  if (!validHandle(handle) || len < 0 || len > cfg.inboxBytes) {
+  if (!validHandle(handle)) {
     staleHandles++;
+    return;
+  }
+  if (len < 0 || len > cfg.inboxBytes) {
+    // A host bug: the bytes are lost, so the stream's framing is too.
+    badFrame(handle, nowMs, BAD_OVERSIZE);
     return;
   }
   const l = unchecked(links[handle]);
@@ -164,7 +172,7 @@ export function onStreamData(nowMs: f64, handle: i32, len: i32): void {
     while (l.rxLen >= FRAME_LEN_BYTES) {
       const bodyLen = <i32>bswap<u16>(load<u16>(l.rx));
       if (bodyLen == 0 || bodyLen > MAX_FRAME_BYTES) {
-        badFrame(handle, nowMs, 8);
+        badFrame(handle, nowMs, BAD_FRAME_SIZE);
         return;
       }
       const total = FRAME_LEN_BYTES + bodyLen;
@@ -177,7 +185,7 @@ export function onStreamData(nowMs: f64, handle: i32, len: i32): void {
         return;
       }
       if (!onFrame(handle, l, msg, nowMs)) {
-        badFrame(handle, nowMs, 4);
+        badFrame(handle, nowMs, BAD_UNEXPECTED);
         return;
       }
       if (l.kind == LINK_FREE || l.gen != gen) return; // the frame ended this link
@@ -202,9 +210,14 @@ export function onStreamClosed(nowMs: f64, handle: i32): void {
 
 export function onTimer(nowMs: f64): void {
   if (!ready) return;
+  // An early call does nothing. A due one also serves every link whose
+  // heartbeat falls due within the coalescing window, so a phone wakes about
+  // once per heartbeat period however many links it has.
+  if (nowMs < nextDeadlineMs()) return;
+  const early = cfg.heartbeatMs / HEARTBEAT_EARLY_DIVISOR;
   for (let i = 0, n = links.length; i < n; i++) {
     const l = unchecked(links[i]);
-    if (l.kind != LINK_FREE && nowMs >= linkDeadline(l)) linkTimer(i, l, nowMs);
+    if (l.kind != LINK_FREE && nowMs >= linkDeadline(l) - early) linkTimer(i, l, nowMs);
   }
   for (let i = 0, n = hiers.length; i < n; i++) {
     const h = unchecked(hiers[i]);

@@ -15,7 +15,7 @@ import * as cfg from "./config";
 import { Candidate, insertCandidate, newCandidates } from "./candidate";
 import { emit, EV_CLAIM, EV_CONFIRMED_ROOT, EV_FETCH, EV_MERGE, EV_ROOT_AD, EV_SOLICIT, EV_YIELD } from "./events";
 import { Hier, NO_STREAM, ROLE_CLAIMING, ROLE_DISCOVER, ROLE_JOINING, ROLE_ROOT } from "./hierarchy";
-import { CLAIM_ADS, CLAIM_WAIT_MS, JOIN_SPREAD_MS, MAX_DEPTH, MAX_WIRE_CANDIDATES, ROOT_AD_MIN_GAP_MS, SOLICIT_SUPPRESS_MS, SOLICITS_PER_ROUND } from "./limits";
+import { CLAIM_ADS, CLAIM_WAIT_INTERVALS, JOIN_SPREAD_MS, MAX_DEPTH, MAX_WIRE_CANDIDATES, ROOT_AD_MIN_GAP_MS, SOLICIT_SUPPRESS_MS, SOLICITS_PER_ROUND } from "./limits";
 import { BROADCAST_ADDR } from "./outbox";
 import { rngBelow } from "./rng";
 import { beginDatagram, finish } from "./send";
@@ -24,6 +24,10 @@ import { gatherSubtree, markDirty, startJoinWalk } from "./tree";
 import { encodeClaim, encodeRootAd, encodeSolicit, Msg, T_CLAIM, T_ROOT_AD, T_SOLICIT } from "./wire";
 
 const adCands = newCandidates(MAX_WIRE_CANDIDATES);
+
+function claimWaitMs(): f64 {
+  return cfg.adIntervalMs * CLAIM_WAIT_INTERVALS;
+}
 const fallback = new Candidate();
 
 /** Start (or restart) looking for this hierarchy after `delayMs` plus jitter:
@@ -116,7 +120,7 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
       return;
     }
     if (!stronger(m.strength, src, mine, cfg.selfAddr)) return; // our own Ads will beat it
-    const stale = nowMs - h.claimMs > CLAIM_WAIT_MS;
+    const stale = nowMs - h.claimMs > claimWaitMs();
     if (stale || h.claimAddr == src || stronger(m.strength, src, h.claimStrength, h.claimAddr)) {
       h.claimAddr = src;
       h.claimStrength = m.strength;
@@ -128,7 +132,7 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
       // If it goes quiet, DISCOVER's timer re-evaluates and may claim again.
       h.role = ROLE_DISCOVER;
       h.solicits = SOLICITS_PER_ROUND;
-      h.phaseMs = nowMs + CLAIM_WAIT_MS;
+      h.phaseMs = nowMs + claimWaitMs();
     }
     return;
   }
@@ -174,8 +178,8 @@ export function electionTimer(h: Hier, nowMs: f64): void {
       return;
     }
     // A stronger phone is claiming: give it time to confirm.
-    if (h.claimAddr != 0 && nowMs < h.claimMs + CLAIM_WAIT_MS && stronger(h.claimStrength, h.claimAddr, h.strength(), cfg.selfAddr)) {
-      h.phaseMs = h.claimMs + CLAIM_WAIT_MS;
+    if (h.claimAddr != 0 && nowMs < h.claimMs + claimWaitMs() && stronger(h.claimStrength, h.claimAddr, h.strength(), cfg.selfAddr)) {
+      h.phaseMs = h.claimMs + claimWaitMs();
       return;
     }
     enterClaiming(h, nowMs);

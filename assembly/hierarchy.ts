@@ -49,7 +49,6 @@ export class Hier {
   hops: i32 = 0;
   /** Stream of the join (or move) attempt in flight. */
   joinStream: i32 = NO_STREAM;
-  joinDeadlineMs: f64 = Infinity;
 
   /** Shallowest free slot outside our subtree, as our parent sees it. */
   bestOutside: Candidate = new Candidate();
@@ -82,7 +81,6 @@ export class Hier {
     this.nTried = 0;
     this.hops = 0;
     this.joinStream = NO_STREAM;
-    this.joinDeadlineMs = Infinity;
     this.bestOutside.clear();
     this.nextMoveMs = Infinity;
     this.nextRootAdMs = Infinity;

@@ -17,7 +17,7 @@ export function configPtr(): usize { return changetype<usize>(cfg.configWords); 
 export function configWords(): i32 { return cfg.CONFIG_WORDS; }
 export function init(): i32 { return core.coreInit(); }
 export function inboxPtr(): usize { return core.inboxAddr(); }
-export function inboxBytes(): i32 { return cfg.inboxBytes; }
+export function inboxBytes(): i32 { return core.isReady() ? cfg.inboxBytes : 0; }
 
 // ---- inputs
 export function xidOf(modelLen: i32, fileLen: i32): u32 { return core.xidOf(modelLen, fileLen); }

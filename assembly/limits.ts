@@ -22,8 +22,8 @@ export const MAX_JOIN_CANDIDATES: i32 = 8;
  *  cannot send it back and forth between two full phones. */
 export const MAX_TRIED: i32 = 16;
 
-/** Largest control frame on a stream (JOIN/ACCEPT/REFUSE/UP/DOWN). ACCEPT is
- *  the largest: 1+4+4+1 + MAX_DEPTH*4 bytes. */
+/** Largest control frame on a stream (JOIN/ACCEPT/REFUSE/UP/DOWN). DOWN is
+ *  the largest: 1+4+1 + MAX_DEPTH*4 + 10 = 112 bytes; room to spare. */
 export const MAX_FRAME_BYTES: i32 = 256;
 
 /** Largest datagram we build or accept: ROOT_AD with MAX_WIRE_CANDIDATES.
@@ -48,10 +48,11 @@ export const SOLICIT_SUPPRESS_MS: f64 = 100;
 /** Claim advertisements after the first: Ad 1..4 (vendor console log). */
 export const CLAIM_ADS: i32 = 4;
 
-/** After yielding to a stronger tentative claim, wait this long for it to
- *  confirm (its Ad 4 comes 1 s after its first claim, confirmation 250 ms
- *  later; 1.5 s leaves room for one lost advertisement). */
-export const CLAIM_WAIT_MS: f64 = 1500;
+/** After yielding to a stronger tentative claim, wait this many advertisement
+ *  intervals for it to confirm (its Ad 4 comes 4 intervals after its first
+ *  claim, confirmation one later; 6 leave room for one lost advertisement:
+ *  1.5 s at the vendor's 250 ms). */
+export const CLAIM_WAIT_INTERVALS: f64 = 6;
 
 /** A root answers solicitations and foreign claims at most this often: one
  *  broadcast serves every joiner that asked in the meantime. */

@@ -37,6 +37,11 @@ export function outboxClear(): void {
   used = 0;
 }
 
+/** A reboot forgets the count of dropped records too. */
+export function outboxResetCounters(): void {
+  outboxDropped = 0;
+}
+
 /** Reserves a record with `len` payload bytes; returns the payload address or
  *  0 when the outbox is full (the record is then dropped and counted). */
 export function outboxPush(kind: u8, a: u32, b: u32, len: i32): usize {

@@ -177,7 +177,6 @@ export function startJoinWalk(h: Hier, nowMs: f64): void {
     h.markTried(tmp.addr);
     h.hops++;
     h.joinStream = handle;
-    h.joinDeadlineMs = nowMs + cfg.joinTimeoutMs;
     requestConnect(handle, tmp.addr);
     return;
   }
@@ -192,7 +191,6 @@ function startMove(h: Hier, nowMs: f64): void {
   l.open(LINK_JOINING, h.bestOutside.addr, hierIndex(h.xid), nowMs);
   l.move = true;
   h.joinStream = handle;
-  h.joinDeadlineMs = nowMs + cfg.joinTimeoutMs;
   requestConnect(handle, h.bestOutside.addr);
 }
 
@@ -357,7 +355,6 @@ function handleAccept(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
   l.move = false;
   h.parent = handle;
   h.joinStream = NO_STREAM;
-  h.joinDeadlineMs = Infinity;
   for (let i = 0; i < m.pathLen; i++) unchecked((h.path[i] = m.path[i]));
   h.pathLen = m.pathLen;
   h.role = ROLE_ATTACHED;
@@ -376,7 +373,6 @@ function handleRefuse(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
   requestClose(handle);
   l.free();
   h.joinStream = NO_STREAM;
-  h.joinDeadlineMs = Infinity;
   if (wasMove) {
     // Stay where we are. If the refuser knows a free slot in its subtree that
     // is still worth moving to, try it next; else nextMoveMs backs off.
@@ -399,9 +395,10 @@ function handleRefuse(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
 }
 
 function handleUp(l: Link, h: Hier, m: Msg): void {
-  let changed = l.childSize != m.subtreeSize || l.childHeight != m.subtreeHeight || l.nCands != m.nCand;
+  const size = m.subtreeSize == 0 ? 1 : m.subtreeSize;
+  let changed = l.childSize != size || l.childHeight != m.subtreeHeight || l.nCands != m.nCand;
   l.childStrength = m.strength;
-  l.childSize = m.subtreeSize == 0 ? 1 : m.subtreeSize;
+  l.childSize = size;
   l.childHeight = m.subtreeHeight;
   l.redirects = 0;
   const n = m.nCand < MAX_SUBTREE_CANDIDATES ? m.nCand : MAX_SUBTREE_CANDIDATES;
@@ -465,7 +462,6 @@ export function dropLink(handle: i32, nowMs: f64, tellHost: bool): void {
   if (kind == LINK_JOINING) {
     if (h.joinStream != handle) return;
     h.joinStream = NO_STREAM;
-    h.joinDeadlineMs = Infinity;
     if (!move && h.role == ROLE_JOINING) startJoinWalk(h, nowMs);
     return;
   }

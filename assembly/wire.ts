@@ -45,6 +45,8 @@ export const BAD_COUNT: u32 = 5; //     a count field exceeds its limit
 export const BAD_LENGTH: u32 = 6; //    bytes left over after the last field
 export const BAD_FIELD: u32 = 7; //     a field out of its range
 export const BAD_FRAME_SIZE: u32 = 8; // frame length over MAX_FRAME_BYTES or zero
+export const BAD_UNEXPECTED: u32 = 9; // a well-formed frame this link may not carry (or another XID's)
+export const BAD_OVERSIZE: u32 = 10; //  the host passed more bytes than the inbox holds
 
 /** One decoded message; a single instance is reused for every input. */
 @final
@@ -113,6 +115,7 @@ function readPath(r: Reader, m: Msg): u32 {
 /** Decodes a datagram of `len` bytes at `ptr` into `m`; 0 or a BAD_ reason. */
 export function decodeDatagram(r: Reader, ptr: usize, len: i32, m: Msg): u32 {
   r.reset(ptr, len);
+  m.xid = 0; // a datagram rejected before its XID must not report a stale one
   if (len < DGRAM_HEADER_BYTES) return BAD_SHORT;
   if (r.u16() != MAGIC) return BAD_MAGIC;
   if (r.u8() != VERSION) return BAD_VERSION;
@@ -126,7 +129,6 @@ export function decodeDatagram(r: Reader, ptr: usize, len: i32, m: Msg): u32 {
     m.strength = r.u32();
     m.ad = r.u8();
     m.flags = r.u8();
-    if (r.ok && m.ad > 255) bad = BAD_FIELD;
   } else if (m.type == T_ROOT_AD) {
     m.strength = r.u32();
     m.sizeBytes = r.u32();

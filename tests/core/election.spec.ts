@@ -9,7 +9,9 @@ import {
   EV_CLAIM, EV_CONFIRMED_ROOT, EV_FETCH, EV_MERGE, EV_ROOT_AD, EV_SOLICIT, EV_YIELD,
 } from "../../assembly/events";
 import { hiers, ROLE_CLAIMING, ROLE_DISCOVER, ROLE_JOINING, ROLE_ROOT } from "../../assembly/hierarchy";
-import { CLAIM_WAIT_MS, ROOT_AD_MIN_GAP_MS } from "../../assembly/limits";
+import { CLAIM_WAIT_INTERVALS, ROOT_AD_MIN_GAP_MS } from "../../assembly/limits";
+// The default advertisement interval (250 ms) times the claim wait.
+const CLAIM_WAIT_MS: f64 = 250 * CLAIM_WAIT_INTERVALS;
 import { BROADCAST_ADDR, OUT_CONNECT, OUT_DATAGRAM } from "../../assembly/outbox";
 import { makeStrength, stronger, STRENGTH_CONFIRMED, STRENGTH_VERIFIED } from "../../assembly/strength";
 import { T_CLAIM, T_ROOT_AD, T_SOLICIT } from "../../assembly/wire";
