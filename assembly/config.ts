@@ -16,6 +16,10 @@ export const CFG_PEER_TIMEOUT_MS: i32 = 8;
 export const CFG_AD_INTERVAL_MS: i32 = 9;
 export const CFG_ROOT_AD_INTERVAL_MS: i32 = 10;
 export const CFG_JOIN_TIMEOUT_MS: i32 = 11;
+export const CFG_RING_BYTES: i32 = 12;
+export const CFG_MAX_TRANSFERS: i32 = 13;
+export const CFG_MAX_FILE_BYTES: i32 = 14;
+export const CFG_SERVE_BUFFERS: i32 = 15;
 
 /** The block the host fills; static so it exists before init(). */
 export const configWords = new StaticArray<u32>(CONFIG_WORDS);
@@ -51,6 +55,20 @@ export let joinTimeoutMs: f64 = 1500;
 /** Reads the block into the settled values: 0 on success, -2 when a figure
  *  is out of bounds, -3 when `rebooting` and a table size would change (the
  *  tables were sized at the first init). On failure nothing changes. */
+/** Relay figures (relay.ts). The ring takes whole blocks; maxTransfers may be
+ *  0 (election and tree only, no bytes: the tree-only simulator runs). */
+export let ringBytes: i32 = 65536;
+export let maxTransfers: i32 = 4;
+export let maxFileBytes: u32 = 16 << 20;
+export let serveBuffers: i32 = 4;
+/** Word value meaning "zero" where zero itself would mean "default". */
+export const CFG_NONE: u32 = 0xffffffff;
+
+function wordOrNone(index: i32, fallback: u32): u32 {
+  const v = unchecked(configWords[index]);
+  return v == CFG_NONE ? 0 : v == 0 ? fallback : v;
+}
+
 export function settleConfig(rebooting: bool): i32 {
   const self = unchecked(configWords[CFG_SELF_ADDR]);
   const hierarchies = <i32>word(CFG_MAX_HIERARCHIES, 8);
@@ -58,6 +76,10 @@ export function settleConfig(rebooting: bool): i32 {
   if (streams == 0) streams = hierarchies * 4 + 4;
   const outBytes = <i32>word(CFG_OUTBOX_BYTES, 16384);
   const inBytes = <i32>word(CFG_INBOX_BYTES, 4096);
+  const ring = <i32>word(CFG_RING_BYTES, 65536);
+  const transfers = <i32>wordOrNone(CFG_MAX_TRANSFERS, 4);
+  const fileMax = word(CFG_MAX_FILE_BYTES, 16 << 20);
+  const serve = <i32>wordOrNone(CFG_SERVE_BUFFERS, 4);
   const heartbeat = <f64>word(CFG_HEARTBEAT_MS, 1000);
   const peerTimeout = <f64>word(CFG_PEER_TIMEOUT_MS, 3500);
   // Bounds a host cannot exceed: they keep the tables and buffers sane.
@@ -67,7 +89,17 @@ export function settleConfig(rebooting: bool): i32 {
   if (outBytes < 1024 || outBytes > (1 << 24)) return -2;
   if (inBytes < 256 || inBytes > (1 << 24)) return -2;
   if (heartbeat * 2 > peerTimeout) return -2;
-  if (rebooting && (hierarchies != maxHierarchies || streams != maxStreams || outBytes != outboxBytes || inBytes != inboxBytes)) return -3;
+  // The ring holds whole 16 KiB blocks, at least two (one verified block goes
+  // on while the next arrives); files up to 1 GiB.
+  if (ring < 2 * 16384 || ring > (1 << 24) || ring % 16384 != 0) return -2;
+  if (transfers < 0 || transfers > 64 || serve < 0 || serve > 64) return -2;
+  if (fileMax < 1 || fileMax > (1 << 30)) return -2;
+  if (rebooting && (hierarchies != maxHierarchies || streams != maxStreams || outBytes != outboxBytes || inBytes != inboxBytes ||
+    ring != ringBytes || transfers != maxTransfers || fileMax != maxFileBytes || serve != serveBuffers)) return -3;
+  ringBytes = ring;
+  maxTransfers = transfers;
+  maxFileBytes = fileMax;
+  serveBuffers = serve;
   selfAddr = self;
   seed = unchecked(configWords[CFG_SEED]);
   maxHierarchies = hierarchies;

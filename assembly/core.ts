@@ -7,15 +7,22 @@ import { Reader } from "./bytes";
 import { electionDeadline, electionOnDatagram, electionTimer, enterDiscover } from "./election";
 import { emit, EV_MALFORMED } from "./events";
 import { hierarchyId } from "./hash";
-import { freeHierIndex, hierIndex, hiers, hiersInit, ROLE_IDLE } from "./hierarchy";
-import { HEARTBEAT_EARLY_DIVISOR, MAX_FRAME_BYTES } from "./limits";
-import { allocLink, LINK_FREE, LINK_INBOUND, links, linksInit, RX_BYTES, validHandle } from "./link";
+import { freeHierIndex, hierIndex, hiers, hiersInit, ROLE_IDLE, ROLE_ROOT } from "./hierarchy";
+import { HEARTBEAT_EARLY_DIVISOR } from "./limits";
+import { allocLink, LINK_FREE, LINK_INBOUND, links, linksInit, validHandle } from "./link";
 import { outboxClear, outboxInit, outboxResetCounters } from "./outbox";
 import { rngNext, rngSeed } from "./rng";
 import { dropLink, leave, linkDeadline, linkTimer, onFrame, onLinkConnected, treeDeadline, treeTimer } from "./tree";
-import { BAD_FRAME_SIZE, BAD_OVERSIZE, BAD_UNEXPECTED, decodeDatagram, decodeFrame, FRAME_LEN_BYTES, Msg } from "./wire";
+import { avoidReset } from "./avoid";
+import { flashReadDone, flashWritten, HASH_BYTES, pump, relayInit, relayReboot, startFetch, startTransfer, writeDone } from "./relay";
+import { badFrame, resetStreamCounters, streamCommit, streamFromInbox, streamWindow } from "./stream";
+import { BAD_OVERSIZE, decodeDatagram, Msg } from "./wire";
 
-export const NEED_VERIFIED: u32 = 1; // need() flag: we already hold the file, verified
+// need() flags
+export const NEED_VERIFIED: u32 = 1; //      we already hold the file, verified (in flash)
+export const NEED_DIRECT: u32 = 2; //        no PFS: fetch from the server, join no tree
+export const NEED_RELAY: u32 = 4; //         relay the bytes: the block list's SHA-256 follows the names in the inbox
+export const NEED_STORE_FORWARD: u32 = 8; // pass a file on only once it is whole (the vendor's way)
 
 let inbox: usize = 0;
 let ready = false;
@@ -23,7 +30,6 @@ const reader = new Reader();
 const msg = new Msg();
 
 export let malformedDatagrams: u32 = 0;
-export let malformedFrames: u32 = 0;
 export let staleHandles: u32 = 0;
 
 /** Sizes the tables from the config block. A second call is a reboot: it
@@ -33,19 +39,22 @@ export function coreInit(): i32 {
   if (rc != 0) return rc;
   rngSeed(<u64>cfg.seed | (<u64>cfg.selfAddr << 32));
   malformedDatagrams = 0;
-  malformedFrames = 0;
+  resetStreamCounters();
   staleHandles = 0;
+  avoidReset();
   if (ready) {
     for (let i = 0; i < hiers.length; i++) unchecked(hiers[i]).reset();
     for (let i = 0; i < links.length; i++) unchecked(links[i]).free();
     outboxClear();
     outboxResetCounters();
+    relayReboot();
     return 0;
   }
   inbox = heap.alloc(<usize>cfg.inboxBytes);
   outboxInit(cfg.outboxBytes);
   hiersInit(cfg.maxHierarchies);
   linksInit(cfg.maxStreams);
+  relayInit();
   ready = true;
   return 0;
 }
@@ -68,6 +77,9 @@ export function xidOf(modelLen: i32, fileLen: i32): u32 {
  *  hierarchy slot, -1 when the table is full, -2 for bad arguments. */
 export function need(nowMs: f64, modelLen: i32, fileLen: i32, sizeBytes: u32, heldBytes: u32, flags: u32): i32 {
   if (!ready || modelLen <= 0 || fileLen <= 0 || modelLen + fileLen > cfg.inboxBytes) return -2;
+  const relay = (flags & NEED_RELAY) != 0 && (flags & NEED_VERIFIED) == 0;
+  if (relay && (modelLen + fileLen + <i32>HASH_BYTES > cfg.inboxBytes || sizeBytes == 0)) return -2;
+  if ((flags & NEED_DIRECT) != 0 && !relay) return -2;
   const xid = xidOf(modelLen, fileLen);
   const known = hierIndex(xid);
   if (known >= 0) {
@@ -83,6 +95,21 @@ export function need(nowMs: f64, modelLen: i32, fileLen: i32, sizeBytes: u32, he
   h.xid = xid;
   h.sizeBytes = sizeBytes;
   h.tieBreak = rngNext() & 0xffff;
+  h.relay = (flags & NEED_RELAY) != 0;
+  if (relay) {
+    const hash = inbox + <usize>(modelLen + fileLen);
+    if (!startTransfer(h, idx, hash, (flags & NEED_STORE_FORWARD) != 0)) {
+      h.reset();
+      return -3; // every transfer is busy, or the file is over the board's size
+    }
+  }
+  if ((flags & NEED_DIRECT) != 0) {
+    // The traditional upgrade, for comparison: this phone alone, from the server.
+    h.direct = true;
+    h.role = ROLE_ROOT;
+    startFetch(h, idx, nowMs);
+    return idx;
+  }
   // Phones reset in bulk boot within milliseconds of each other: a jitter of
   // one advertisement interval spreads their first words.
   enterDiscover(h, nowMs, 0, <u32>cfg.adIntervalMs);
@@ -96,10 +123,10 @@ export function setHeld(nowMs: f64, slot: i32, heldBytes: u32, flags: u32): i32 
   if (<u32>slot >= <u32>hiers.length) return -2;
   const h = unchecked(hiers[slot]);
   if (h.role == ROLE_IDLE) return -2;
+  if (h.transfer >= 0) return 0; // the relay knows better what it holds
   h.heldBytes = heldBytes;
-  const verified = (flags & NEED_VERIFIED) != 0;
-  if (verified && !h.verified) h.lingerUntilMs = nowMs + cfg.lingerMs;
-  h.verified = verified;
+  if ((flags & NEED_VERIFIED) != 0) h.markVerified(nowMs, cfg.lingerMs);
+  else h.verified = false;
   return 0;
 }
 
@@ -149,55 +176,72 @@ export function onStreamConnected(nowMs: f64, handle: i32): void {
   onLinkConnected(handle, l);
 }
 
-export function onStreamData(nowMs: f64, handle: i32, len: i32): void {
+/** Stream bytes in the inbox; returns how many the core took (fewer when
+ *  its ring is full: keep the rest and offer them again later). */
+export function onStreamData(nowMs: f64, handle: i32, len: i32): i32 {
   if (!validHandle(handle)) {
     staleHandles++;
-    return;
+    return 0;
   }
   if (len < 0 || len > cfg.inboxBytes) {
     // A host bug: the bytes are lost, so the stream's framing is too.
     badFrame(handle, nowMs, BAD_OVERSIZE);
+    return 0;
+  }
+  return streamFromInbox(nowMs, handle, inbox, len);
+}
+
+/** The zero-copy way in: how many bytes `handle` takes next, at rxPtr(). */
+export function rxWindow(handle: i32): i32 {
+  if (!validHandle(handle)) return 0;
+  return <i32>streamWindow(handle);
+}
+
+/** The host put `len` (<= the last rxWindow) bytes at rxPtr(). */
+export function onStreamRx(nowMs: f64, handle: i32, len: i32): void {
+  if (!validHandle(handle)) {
+    staleHandles++;
+    return;
+  }
+  const room = streamWindow(handle);
+  if (len < 0 || <u32>len > room) {
+    badFrame(handle, nowMs, BAD_OVERSIZE);
+    return;
+  }
+  streamCommit(nowMs, handle, <u32>len);
+}
+
+/** The host finished writing `len` more bytes of this stream's OUT_WRITE_REF
+ *  views (in order); their memory may be used again. */
+export function onWriteDone(nowMs: f64, handle: i32, len: i32): void {
+  if (!validHandle(handle) || len < 0) {
+    staleHandles++;
     return;
   }
   const l = unchecked(links[handle]);
-  const gen = l.gen;
-  l.lastRxMs = nowMs;
-  let off = 0;
-  while (off < len) {
-    const room = RX_BYTES - l.rxLen;
-    const n = len - off < room ? len - off : room;
-    memory.copy(l.rx + <usize>l.rxLen, inbox + <usize>off, <usize>n);
-    l.rxLen += n;
-    off += n;
-    while (l.rxLen >= FRAME_LEN_BYTES) {
-      const bodyLen = <i32>bswap<u16>(load<u16>(l.rx));
-      if (bodyLen == 0 || bodyLen > MAX_FRAME_BYTES) {
-        badFrame(handle, nowMs, BAD_FRAME_SIZE);
-        return;
-      }
-      const total = FRAME_LEN_BYTES + bodyLen;
-      if (l.rxLen < total) break;
-      const bad = decodeFrame(reader, l.rx + <usize>FRAME_LEN_BYTES, bodyLen, msg);
-      l.rxLen -= total;
-      memory.copy(l.rx, l.rx + <usize>total, <usize>l.rxLen);
-      if (bad != 0) {
-        badFrame(handle, nowMs, bad);
-        return;
-      }
-      if (!onFrame(handle, l, msg, nowMs)) {
-        badFrame(handle, nowMs, BAD_UNEXPECTED);
-        return;
-      }
-      if (l.kind == LINK_FREE || l.gen != gen) return; // the frame ended this link
-    }
-  }
+  writeDone(l, <u32>len);
+  if (l.hier >= 0) pump(unchecked(hiers[l.hier]), l.hier, nowMs);
 }
 
-/** A peer on a stream broke the protocol: count it and drop the link. */
-function badFrame(handle: i32, nowMs: f64, reason: u32): void {
-  malformedFrames++;
-  emit(0, EV_MALFORMED, reason | 0x80, unchecked(links[handle]).peer, 0);
-  dropLink(handle, nowMs, true);
+/** The host wrote `len` more bytes of slot's OUT_FLASH_WRITE views. */
+export function onFlashWritten(nowMs: f64, slot: i32, len: i32): void {
+  if (<u32>slot >= <u32>hiers.length || len < 0) return;
+  const h = unchecked(hiers[slot]);
+  if (h.role == ROLE_IDLE) return;
+  flashWritten(h, <u32>len);
+  pump(h, slot, nowMs);
+}
+
+/** The host read `len` bytes from flash into the staging buffer it was given
+ *  for stream `handle` (OUT_FLASH_READ); 0 when it could not. */
+export function onFlashRead(nowMs: f64, handle: i32, len: i32): void {
+  if (!validHandle(handle) || len < 0) {
+    staleHandles++;
+    return;
+  }
+  const l = unchecked(links[handle]);
+  flashReadDone(handle, l, <u32>len);
+  if (l.hier >= 0) pump(unchecked(hiers[l.hier]), l.hier, nowMs);
 }
 
 export function onStreamClosed(nowMs: f64, handle: i32): void {

@@ -14,13 +14,15 @@
 import * as cfg from "./config";
 import { Candidate, insertCandidate, newCandidates } from "./candidate";
 import { emit, EV_CLAIM, EV_CONFIRMED_ROOT, EV_FETCH, EV_MERGE, EV_ROOT_AD, EV_SOLICIT, EV_YIELD } from "./events";
-import { Hier, NO_STREAM, ROLE_CLAIMING, ROLE_DISCOVER, ROLE_JOINING, ROLE_ROOT } from "./hierarchy";
+import { Hier, hierIndex, NO_STREAM, ROLE_CLAIMING, ROLE_DISCOVER, ROLE_JOINING, ROLE_ROOT } from "./hierarchy";
 import { CLAIM_ADS, CLAIM_WAIT_INTERVALS, JOIN_SPREAD_MS, MAX_DEPTH, MAX_WIRE_CANDIDATES, ROOT_AD_MIN_GAP_MS, SOLICIT_SUPPRESS_MS, SOLICITS_PER_ROUND } from "./limits";
 import { BROADCAST_ADDR } from "./outbox";
 import { rngBelow } from "./rng";
 import { beginDatagram, finish } from "./send";
 import { stronger } from "./strength";
-import { gatherSubtree, markDirty, startJoinWalk } from "./tree";
+import { closeServer, gatherSubtree, markDirty, startJoinWalk } from "./tree";
+import { isAvoided } from "./avoid";
+import { startFetch } from "./relay";
 import { encodeClaim, encodeRootAd, encodeSolicit, Msg, T_CLAIM, T_ROOT_AD, T_SOLICIT } from "./wire";
 
 const adCands = newCandidates(MAX_WIRE_CANDIDATES);
@@ -73,7 +75,10 @@ function confirmRoot(h: Hier, nowMs: f64): void {
   h.bestOutside.clear();
   h.nextMoveMs = Infinity;
   emit(h.xid, EV_CONFIRMED_ROOT, 0, h.strength(), 0);
-  if (!h.verified) emit(h.xid, EV_FETCH, 0, h.sizeBytes, h.heldBytes);
+  if (!h.verified) {
+    emit(h.xid, EV_FETCH, 0, h.sizeBytes, h.heldBytes);
+    startFetch(h, hierIndex(h.xid), nowMs);
+  }
   sendRootAd(h, nowMs);
   markDirty(h);
 }
@@ -108,6 +113,9 @@ function joinFromAd(h: Hier, src: u32, m: Msg, nowMs: f64): void {
 
 /** A datagram for hierarchy `h` from `src` (never ourselves). */
 export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void {
+  if (h.direct) return; // no PFS for this file
+  // A root that sent us bad bytes is not a root we join.
+  if (m.type == T_ROOT_AD && isAvoided(src, nowMs)) return;
   const mine = h.strength();
   if (m.type == T_SOLICIT) {
     h.heardSolicitMs = nowMs;
@@ -140,6 +148,7 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
     if (h.role == ROLE_ROOT) {
       if (stronger(m.strength, src, mine, cfg.selfAddr)) {
         emit(h.xid, EV_MERGE, 0, src, m.strength);
+        closeServer(h, nowMs); // the other root fetches for us all now
         joinFromAd(h, src, m, nowMs); // our children stay with us
       } else {
         h.rootAdWanted = true; // make sure the weaker root hears us
@@ -156,6 +165,7 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
 
 /** Election timers of one hierarchy; extra or early calls do nothing. */
 export function electionTimer(h: Hier, nowMs: f64): void {
+  if (h.direct) return;
   if (h.role == ROLE_ROOT) {
     if (nowMs >= h.nextRootAdMs || (h.rootAdWanted && nowMs >= h.lastRootAdMs + ROOT_AD_MIN_GAP_MS)) sendRootAd(h, nowMs);
     return;

@@ -19,6 +19,8 @@ export const EV_MERGE: u8 = 12; //         a second root yields to a stronger on
 export const EV_MALFORMED: u8 = 13; //     dropped input; n = reason, a = source address
 export const EV_LEFT: u8 = 14; //          linger ended or host released; the hierarchy slot is free
 export const EV_ROOT_AD: u8 = 15; //       confirmed root advertised; n = candidates carried
+export const EV_FILE_DONE: u8 = 16; //     the whole file is checked and in flash; a = size, b = bytes discarded on the way
+export const EV_CORRUPT: u8 = 17; //       a block failed its check; a = source (0: server), b = block (0xffffffff: the list)
 
 export const EVENT_BYTES: i32 = 12;
 

@@ -60,6 +60,22 @@ export class Hier {
 
   lingerUntilMs: f64 = Infinity;
 
+  /** Relay (relay.ts): our transfer, or -1; the server link while we fetch. */
+  transfer: i32 = -1;
+  server: i32 = NO_STREAM;
+  /** No PFS: fetch straight from the server, join no tree (direct mode). */
+  direct: bool = false;
+  /** The bytes flow through this hierarchy (NEED_RELAY); without it only the
+   *  tree forms (elections and tree tests). */
+  relay: bool = false;
+  fetchRetryMs: f64 = Infinity;
+
+  /** The file is whole and checked: strength says so, and linger starts. */
+  markVerified(nowMs: f64, lingerMs: f64): void {
+    if (!this.verified) this.lingerUntilMs = nowMs + lingerMs;
+    this.verified = true;
+  }
+
   reset(): void {
     this.role = ROLE_IDLE;
     this.xid = 0;
@@ -87,6 +103,11 @@ export class Hier {
     this.lastRootAdMs = -Infinity;
     this.rootAdWanted = false;
     this.lingerUntilMs = Infinity;
+    this.transfer = -1;
+    this.server = NO_STREAM;
+    this.direct = false;
+    this.relay = false;
+    this.fetchRetryMs = Infinity;
   }
 
   depth(): i32 {

@@ -8,6 +8,8 @@ import { MAX_CHILDREN, MAX_DEPTH } from "./limits";
 import { links, LINK_FREE } from "./link";
 import { outboxBase, outboxClear as clear, outboxDropped, outboxUsed } from "./outbox";
 import { subtreeHeight, subtreeSize } from "./tree";
+import * as relay from "./relay";
+import * as stream from "./stream";
 
 export const ABI_VERSION: u32 = 1;
 
@@ -29,7 +31,13 @@ export function release(nowMs: f64, slot: i32): i32 { return core.release(nowMs,
 export function onDatagram(nowMs: f64, src: u32, len: i32): void { core.onDatagram(nowMs, src, len); }
 export function onStreamAccept(nowMs: f64, peer: u32): i32 { return core.onStreamAccept(nowMs, peer); }
 export function onStreamConnected(nowMs: f64, handle: i32): void { core.onStreamConnected(nowMs, handle); }
-export function onStreamData(nowMs: f64, handle: i32, len: i32): void { core.onStreamData(nowMs, handle, len); }
+export function onStreamData(nowMs: f64, handle: i32, len: i32): i32 { return core.onStreamData(nowMs, handle, len); }
+export function rxWindow(handle: i32): i32 { return core.rxWindow(handle); }
+export function rxPtr(): usize { return stream.windowPtr(); }
+export function onStreamRx(nowMs: f64, handle: i32, len: i32): void { core.onStreamRx(nowMs, handle, len); }
+export function onWriteDone(nowMs: f64, handle: i32, len: i32): void { core.onWriteDone(nowMs, handle, len); }
+export function onFlashWritten(nowMs: f64, slot: i32, len: i32): void { core.onFlashWritten(nowMs, slot, len); }
+export function onFlashRead(nowMs: f64, handle: i32, len: i32): void { core.onFlashRead(nowMs, handle, len); }
 export function onStreamClosed(nowMs: f64, handle: i32): void { core.onStreamClosed(nowMs, handle); }
 export function onTimer(nowMs: f64): void { core.onTimer(nowMs); }
 
@@ -69,6 +77,17 @@ export function hierPathAt(slot: i32, i: i32): u32 {
   const h = unchecked(hiers[slot]);
   return i < h.pathLen ? unchecked(h.path[i]) : 0;
 }
+/** Bytes held checked, in the transfer's offset space (list, then file). */
+export function hierHeld(slot: i32): u32 { return <u32>slot < <u32>hiers.length ? relay.heldOffset(unchecked(hiers[slot])) : 0; }
+/** The transfer's whole length: block list plus file. */
+export function hierTotal(slot: i32): u32 {
+  if (<u32>slot >= <u32>hiers.length) return 0;
+  const size = unchecked(hiers[slot]).sizeBytes;
+  return relay.listBytesFor(size) + size;
+}
+/** 1 once the whole file is checked and in flash (or was from the start). */
+export function hierVerified(slot: i32): i32 { return <u32>slot < <u32>hiers.length && unchecked(hiers[slot]).verified ? 1 : 0; }
+export function blockBytes(): u32 { return relay.BLOCK_BYTES; }
 export function streamsOpen(): i32 {
   let n = 0;
   for (let i = 0; i < links.length; i++) if (unchecked(links[i]).kind != LINK_FREE) n++;
@@ -77,7 +96,9 @@ export function streamsOpen(): i32 {
 
 // ---- counters
 export function malformedDatagrams(): u32 { return core.malformedDatagrams; }
-export function malformedFrames(): u32 { return core.malformedFrames; }
+export function malformedFrames(): u32 { return stream.malformedFrames; }
+export function corruptBlocks(): u32 { return relay.corruptBlocks; }
+export function refetchedBytes(): u32 { return stream.refetchedBytes; }
 export function staleHandles(): u32 { return core.staleHandles; }
 export function outboxDroppedRecords(): u32 { return outboxDropped; }
 

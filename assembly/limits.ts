@@ -84,3 +84,6 @@ export const MAX_MOVE_HOPS: i32 = 4;
 /** Joiners released together by one ROOT_AD start their walks spread over
  *  this long (one advertisement interval). */
 export const JOIN_SPREAD_MS: u32 = 250;
+
+/** A root whose server fetch broke tries again this much later. */
+export const FETCH_RETRY_MS: f64 = 2000;

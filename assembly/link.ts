@@ -12,6 +12,13 @@ export const LINK_INBOUND: u8 = 1; //  accepted, no JOIN yet
 export const LINK_JOINING: u8 = 2; //  we connected to ask for a slot (join or move)
 export const LINK_PARENT: u8 = 3; //   our link up to our parent
 export const LINK_CHILD: u8 = 4; //    a child's link down from us
+export const LINK_SERVER: u8 = 5; //   the host's fetch from the server (raw bytes, a root's source)
+
+/** Views in flight per link (relay.ts), and what each one points into. */
+export const MAX_CHUNKS: i32 = 8;
+export const CHUNK_RING: u8 = 1; //    the ring
+export const CHUNK_LIST: u8 = 2; //    the block list buffer
+export const CHUNK_STAGING: u8 = 3; // a staging buffer (read from flash)
 
 export const RX_BYTES: i32 = MAX_FRAME_BYTES + FRAME_LEN_BYTES;
 
@@ -43,6 +50,64 @@ export class Link {
   nCands: i32 = 0;
   cands: StaticArray<Candidate> = newCandidates(MAX_SUBTREE_CANDIDATES);
 
+  // Receiving (LINK_PARENT): payload bytes of the DATA frame in progress.
+  payloadLeft: u32 = 0;
+
+  // Serving (LINK_CHILD, relay.ts): next offset to send; views in flight.
+  sendOff: u32 = 0;
+  ringMode: bool = true;
+  staging: i32 = -1;
+  stagedLen: u32 = 0;
+  readPending: bool = false;
+  inflightBytes: u32 = 0;
+  chunks: i32 = 0;
+  private chunkHead: i32 = 0;
+  private chunkKind: StaticArray<u8> = new StaticArray<u8>(MAX_CHUNKS);
+  private chunkOff: StaticArray<u32> = new StaticArray<u32>(MAX_CHUNKS);
+  private chunkLen: StaticArray<u32> = new StaticArray<u32>(MAX_CHUNKS);
+  /** Bytes of the view at the head already reported written. */
+  private headDone: u32 = 0;
+
+  pushChunk(kind: u8, off: u32, len: u32): void {
+    const i = (this.chunkHead + this.chunks) % MAX_CHUNKS;
+    unchecked((this.chunkKind[i] = kind));
+    unchecked((this.chunkOff[i] = off));
+    unchecked((this.chunkLen[i] = len));
+    this.chunks++;
+    this.inflightBytes += len;
+  }
+
+  /** The host wrote `n` more bytes of our views, in order. */
+  completeChunks(n: u32): void {
+    while (n > 0 && this.chunks > 0) {
+      const i = this.chunkHead;
+      const left = unchecked(this.chunkLen[i]) - this.headDone;
+      const take = n < left ? n : left;
+      this.headDone += take;
+      this.inflightBytes -= take;
+      n -= take;
+      if (this.headDone == unchecked(this.chunkLen[i])) {
+        this.chunkHead = (i + 1) % MAX_CHUNKS;
+        this.chunks--;
+        this.headDone = 0;
+      }
+    }
+  }
+
+  hasChunk(kind: u8): bool {
+    for (let k = 0; k < this.chunks; k++) if (unchecked(this.chunkKind[(this.chunkHead + k) % MAX_CHUNKS]) == kind) return true;
+    return false;
+  }
+
+  /** The lowest file offset this link still needs the ring to keep. */
+  ringHold(): u32 {
+    for (let k = 0; k < this.chunks; k++) {
+      const i = (this.chunkHead + k) % MAX_CHUNKS;
+      if (unchecked(this.chunkKind[i]) == CHUNK_RING) return unchecked(this.chunkOff[i]);
+    }
+    return this.ringMode ? this.sendOff : 0xffffffff;
+  }
+
   open(kind: u8, peer: u32, hier: i32, nowMs: f64): void {
     this.gen++;
     this.kind = kind;
@@ -60,6 +125,16 @@ export class Link {
     this.childHeight = 0;
     this.redirects = 0;
     this.nCands = 0;
+    this.payloadLeft = 0;
+    this.sendOff = 0;
+    this.ringMode = true;
+    this.staging = -1;
+    this.stagedLen = 0;
+    this.readPending = false;
+    this.inflightBytes = 0;
+    this.chunks = 0;
+    this.chunkHead = 0;
+    this.headDone = 0;
   }
 
   free(): void {

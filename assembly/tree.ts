@@ -21,12 +21,14 @@ import { claimAfterRootLoss, enterDiscover } from "./election";
 import {
   emit, EV_CHILD_ADDED, EV_CHILD_LOST, EV_JOINED, EV_LEFT, EV_MOVED, EV_PARENT_LOST, EV_REFUSED,
 } from "./events";
-import { Hier, hierIndex, hiers, NO_STREAM, ROLE_ATTACHED, ROLE_JOINING } from "./hierarchy";
+import { Hier, hierIndex, hiers, NO_STREAM, ROLE_ATTACHED, ROLE_JOINING, ROLE_ROOT } from "./hierarchy";
 import {
   MAX_CHILDREN, MAX_DEPTH, MAX_JOIN_HOPS, MAX_SUBTREE_CANDIDATES, MAX_WIRE_CANDIDATES,
-  HEARTBEAT_EARLY_DIVISOR, MAX_MOVE_HOPS, MOVE_BACKOFF_MS, MOVE_JITTER_MS, MOVE_MIN_GAIN, REJOIN_BACKOFF_MS, REJOIN_JITTER_MS, UPDATE_MIN_GAP_MS,
+  FETCH_RETRY_MS, HEARTBEAT_EARLY_DIVISOR, MAX_MOVE_HOPS, MOVE_BACKOFF_MS, MOVE_JITTER_MS, MOVE_MIN_GAIN, REJOIN_BACKOFF_MS, REJOIN_JITTER_MS, UPDATE_MIN_GAP_MS,
 } from "./limits";
-import { allocLink, Link, LINK_CHILD, LINK_FREE, LINK_INBOUND, LINK_JOINING, LINK_PARENT, links } from "./link";
+import { allocLink, Link, LINK_CHILD, LINK_FREE, LINK_INBOUND, LINK_JOINING, LINK_PARENT, LINK_SERVER, links } from "./link";
+import { avoid, isAvoided } from "./avoid";
+import { childStarts, heldOffset, pump, releaseStaging, releaseTransfer, rewind, startFetch, transferOf } from "./relay";
 import { rngBelow } from "./rng";
 import { beginFrameOn, finish, requestClose, requestConnect } from "./send";
 import {
@@ -168,7 +170,7 @@ export function startJoinWalk(h: Hier, nowMs: f64): void {
     tmp.copyFrom(unchecked(h.cands[0]));
     for (let i = 1; i < h.nCands; i++) unchecked(h.cands[i - 1]).copyFrom(unchecked(h.cands[i]));
     h.nCands--;
-    if (tmp.addr == cfg.selfAddr || h.wasTried(tmp.addr)) continue;
+    if (tmp.addr == cfg.selfAddr || h.wasTried(tmp.addr) || isAvoided(tmp.addr, nowMs)) continue;
     if (h.hops >= MAX_JOIN_HOPS) break;
     const handle = allocLink();
     if (handle < 0) break;
@@ -204,7 +206,7 @@ export function onLinkConnected(handle: i32, l: Link): void {
   if (l.kind != LINK_JOINING) return;
   const h = unchecked(hiers[l.hier]);
   const w = beginFrameOn(handle);
-  encodeJoin(w, h.xid, h.strength(), l.move ? JOIN_MOVE : 0, subtreeSize(h), subtreeHeight(h));
+  encodeJoin(w, h.xid, h.strength(), l.move ? JOIN_MOVE : 0, subtreeSize(h), subtreeHeight(h), heldOffset(h));
   finish(w);
 }
 
@@ -286,7 +288,7 @@ function handleJoin(handle: i32, l: Link, m: Msg, nowMs: f64): void {
     return;
   }
   const h = unchecked(hiers[idx]);
-  if (!h.isMember()) {
+  if (!h.isMember() || h.direct) {
     refuse(handle, l, m.xid, h, REFUSE_NOT_MEMBER);
     return;
   }
@@ -328,6 +330,9 @@ function handleJoin(handle: i32, l: Link, m: Msg, nowMs: f64): void {
   emit(h.xid, EV_CHILD_ADDED, <u32>h.childCount(), l.peer, 0);
   markUpDirty(h);
   markDownIfUseful(h);
+  // It resumes at the bytes it holds; we send from there on.
+  childStarts(l, m.offset, h);
+  pump(h, idx, nowMs);
 }
 
 function handleAccept(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
@@ -457,8 +462,19 @@ export function dropLink(handle: i32, nowMs: f64, tellHost: bool): void {
   const hi = l.hier;
   if (tellHost) requestClose(handle);
   l.free();
+  if (kind == LINK_CHILD) releaseStaging(handle);
   if (hi < 0 || kind == LINK_INBOUND) return;
   const h = unchecked(hiers[hi]);
+  if (kind == LINK_SERVER) {
+    if (h.server != handle) return;
+    h.server = NO_STREAM;
+    const t = transferOf(h);
+    if (t != null) {
+      rewind(t);
+      if (!t.complete) h.fetchRetryMs = nowMs + FETCH_RETRY_MS;
+    }
+    return;
+  }
   if (kind == LINK_JOINING) {
     if (h.joinStream != handle) return;
     h.joinStream = NO_STREAM;
@@ -475,6 +491,8 @@ export function dropLink(handle: i32, nowMs: f64, tellHost: bool): void {
   if (kind == LINK_PARENT) {
     if (h.parent != handle) return;
     h.parent = NO_STREAM;
+    const t = transferOf(h);
+    if (t != null) rewind(t); // a partial block from it cannot be checked
     emit(h.xid, EV_PARENT_LOST, <u32>h.pathLen, peer, 0);
     if (h.role == ROLE_ATTACHED) repair(h, nowMs);
   }
@@ -501,16 +519,39 @@ function repair(h: Hier, nowMs: f64): void {
   startJoinWalk(h, nowMs);
 }
 
+/** A source sent bytes that failed their check: avoid it (a peer) and drop
+ *  it; a parent's children re-join, a server fetch starts again. */
+export function lostSource(handle: i32, nowMs: f64): void {
+  const l = unchecked(links[handle]);
+  if (l.kind == LINK_PARENT) avoid(l.peer, nowMs);
+  dropLink(handle, nowMs, true);
+}
+
+/** Ends a server fetch we no longer need (we merged into another tree). */
+export function closeServer(h: Hier, nowMs: f64): void {
+  if (h.server != NO_STREAM) {
+    const handle = h.server;
+    h.server = NO_STREAM;
+    requestClose(handle);
+    unchecked(links[handle]).free();
+  }
+  const t = transferOf(h);
+  if (t != null) rewind(t);
+  h.fetchRetryMs = Infinity;
+}
+
 /** Leaves hierarchy `h` entirely (linger over, or the host released it). */
 export function leave(h: Hier, nowMs: f64): void {
   const idx = hierIndex(h.xid);
   for (let i = 0, n = links.length; i < n; i++) {
     const l = unchecked(links[i]);
     if (l.kind != LINK_FREE && l.hier == idx) {
+      if (l.kind == LINK_CHILD) releaseStaging(i);
       requestClose(i);
       l.free();
     }
   }
+  releaseTransfer(h);
   emit(h.xid, EV_LEFT, 0, 0, 0);
   h.reset();
 }
@@ -518,6 +559,7 @@ export function leave(h: Hier, nowMs: f64): void {
 // ---------------------------------------------------------------- timers
 
 export function linkTimer(handle: i32, l: Link, nowMs: f64): void {
+  if (l.kind == LINK_SERVER) return; // the host reports how a fetch ends
   // Deadlines are compared in the same form linkDeadline computes them
   // (a + b <= now, never now - a >= b): with floats the two can disagree by
   // one ulp, and a timer that fires but finds nothing due would spin.
@@ -540,7 +582,7 @@ export function linkTimer(handle: i32, l: Link, nowMs: f64): void {
 }
 
 export function linkDeadline(l: Link): f64 {
-  if (l.kind == LINK_FREE) return Infinity;
+  if (l.kind == LINK_FREE || l.kind == LINK_SERVER) return Infinity;
   if (l.kind == LINK_INBOUND || l.kind == LINK_JOINING) return l.openedMs + cfg.joinTimeoutMs;
   const send = l.lastTxMs + (l.dirty ? UPDATE_MIN_GAP_MS : cfg.heartbeatMs);
   return Math.min(send, l.lastRxMs + cfg.peerTimeoutMs);
@@ -551,6 +593,10 @@ export function treeTimer(h: Hier, nowMs: f64): void {
     leave(h, nowMs);
     return;
   }
+  if (nowMs >= h.fetchRetryMs) {
+    h.fetchRetryMs = Infinity;
+    if (h.role == ROLE_ROOT) startFetch(h, hierIndex(h.xid), nowMs);
+  }
   if (nowMs >= h.nextMoveMs && h.joinStream == NO_STREAM) {
     if (moveEligible(h)) startMove(h, nowMs);
     else h.nextMoveMs = Infinity;
@@ -559,5 +605,5 @@ export function treeTimer(h: Hier, nowMs: f64): void {
 
 export function treeDeadline(h: Hier): f64 {
   const move = h.joinStream == NO_STREAM ? h.nextMoveMs : Infinity;
-  return Math.min(move, h.lingerUntilMs);
+  return Math.min(Math.min(move, h.lingerUntilMs), h.fetchRetryMs);
 }

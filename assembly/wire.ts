@@ -22,6 +22,11 @@ export const T_ACCEPT: u32 = 0x11;
 export const T_REFUSE: u32 = 0x12;
 export const T_DOWN: u32 = 0x13;
 export const T_UP: u32 = 0x14;
+/** Firmware bytes: u32 offset, then the payload (relay.ts). Its payload is
+ *  never held in the frame buffer: it goes straight to where it belongs. */
+export const T_DATA: u32 = 0x15;
+/** Length prefix, type and offset of a DATA frame. */
+export const DATA_HEADER_BYTES: i32 = 7;
 
 export const DGRAM_HEADER_BYTES: i32 = 8;
 export const CANDIDATE_BYTES: i32 = 10;
@@ -58,6 +63,8 @@ export class Msg {
   flags: u32 = 0;
   sizeBytes: u32 = 0;
   reason: u32 = 0;
+  /** JOIN: the bytes the joiner holds verified (it resumes there). */
+  offset: u32 = 0;
   subtreeSize: u32 = 0;
   subtreeHeight: u32 = 0;
   nCand: i32 = 0;
@@ -158,6 +165,7 @@ export function decodeFrame(r: Reader, ptr: usize, len: i32, m: Msg): u32 {
     m.flags = r.u8();
     m.subtreeSize = r.u16();
     m.subtreeHeight = r.u8();
+    m.offset = r.u32();
     if (r.ok && m.subtreeHeight > <u32>MAX_DEPTH) bad = BAD_FIELD;
   } else if (m.type == T_ACCEPT) {
     m.xid = r.u32();
@@ -230,7 +238,7 @@ export function endFrame(w: Writer): void {
   store<u16>(w.start, bswap<u16>(<u16>bodyLen));
 }
 
-export function encodeJoin(w: Writer, xid: u32, strength: u32, flags: u32, subtreeSize: u32, subtreeHeight: u32): void {
+export function encodeJoin(w: Writer, xid: u32, strength: u32, flags: u32, subtreeSize: u32, subtreeHeight: u32, resumeOffset: u32 = 0): void {
   beginFrame(w, T_JOIN);
   w.u16(MAGIC);
   w.u8(VERSION);
@@ -239,7 +247,15 @@ export function encodeJoin(w: Writer, xid: u32, strength: u32, flags: u32, subtr
   w.u8(flags);
   w.u16(subtreeSize > 0xffff ? 0xffff : subtreeSize);
   w.u8(subtreeHeight);
+  w.u32(resumeOffset);
   endFrame(w);
+}
+
+/** The head of a DATA frame; `payloadLen` bytes must follow on the stream. */
+export function encodeDataHeader(w: Writer, offset: u32, payloadLen: i32): void {
+  w.u16(<u32>(payloadLen + DATA_HEADER_BYTES - FRAME_LEN_BYTES));
+  w.u8(T_DATA);
+  w.u32(offset);
 }
 
 function writePath(w: Writer, path: StaticArray<u32>, pathLen: i32, self: u32): void {

@@ -8,6 +8,10 @@ export const OUT_CONNECT = 2;
 export const OUT_WRITE = 3;
 export const OUT_CLOSE = 4;
 export const OUT_EVENT = 5;
+export const OUT_FETCH = 6;
+export const OUT_FLASH_WRITE = 7;
+export const OUT_FLASH_READ = 8;
+export const OUT_WRITE_REF = 9;
 
 export const BROADCAST_ADDR = 0xffffffff;
 
@@ -24,11 +28,25 @@ export const CFG = {
   adIntervalMs: 9,
   rootAdIntervalMs: 10,
   joinTimeoutMs: 11,
+  ringBytes: 12,
+  maxTransfers: 13,
+  maxFileBytes: 14,
+  serveBuffers: 15,
 } as const;
+
+/** A config word of this value means zero where zero means "default". */
+export const CFG_NONE = 0xffffffff;
 
 export type CoreConfig = { [K in keyof typeof CFG]?: number };
 
 export const NEED_VERIFIED = 1;
+export const NEED_DIRECT = 2;
+export const NEED_RELAY = 4;
+export const NEED_STORE_FORWARD = 8;
+
+/** The block list's block size (a protocol constant) and hash size. */
+export const BLOCK_BYTES = 16384;
+export const HASH_BYTES = 32;
 
 export enum Role {
   Idle = 0,
@@ -55,6 +73,8 @@ export enum Ev {
   Malformed = 13,
   Left = 14,
   RootAd = 15,
+  FileDone = 16,
+  Corrupt = 17,
 }
 
 export const STRENGTH_CONFIRMED = 0x80000000;

@@ -5,7 +5,11 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CFG, CoreConfig, OUT_CLOSE, OUT_CONNECT, OUT_DATAGRAM, OUT_EVENT, OUT_HEADER_BYTES, OUT_WRITE } from "./abi.js";
+import { createHash } from "node:crypto";
+import {
+  CFG, CoreConfig, HASH_BYTES, OUT_CLOSE, OUT_CONNECT, OUT_DATAGRAM, OUT_EVENT, OUT_FETCH, OUT_FLASH_READ, OUT_FLASH_WRITE,
+  OUT_HEADER_BYTES, OUT_WRITE, OUT_WRITE_REF,
+} from "./abi.js";
 
 /** What the core asks of its host; byte views are valid only during the call. */
 export interface CoreSink {
@@ -14,6 +18,18 @@ export interface CoreSink {
   write(handle: number, bytes: Uint8Array): void;
   close(handle: number): void;
   event(xid: number, code: number, n: number, a: number, b: number): void;
+  /** Fetch [from, total) of "<file>.blk" then "<file>" from the server and
+   *  feed it to stream `handle` (skipping what comes before `from`). */
+  fetch(slot: number, handle: number, from: number, total: number): void;
+  /** Write `bytes` (a view of core memory) to flash at `offset` of the
+   *  slot's transfer space; report with flashWritten() when done. */
+  flashWrite(slot: number, offset: number, bytes: Uint8Array): void;
+  /** Read flash at `offset` into `into` (a writable view of core memory);
+   *  report with flashRead(handle, n). */
+  flashRead(slot: number, offset: number, into: Uint8Array, handle: number): void;
+  /** Send `bytes` (a view of core memory, zero copy) on stream `handle`;
+   *  report with writeDone() once the socket is done with it. */
+  writeRef(handle: number, bytes: Uint8Array): void;
 }
 
 interface Exports {
@@ -26,12 +42,24 @@ interface Exports {
   inboxBytes(): number;
   xidOf(modelLen: number, fileLen: number): number;
   need(nowMs: number, modelLen: number, fileLen: number, sizeBytes: number, heldBytes: number, flags: number): number;
+  rxWindow(handle: number): number;
+  rxPtr(): number;
+  onStreamRx(nowMs: number, handle: number, len: number): void;
+  onWriteDone(nowMs: number, handle: number, len: number): void;
+  onFlashWritten(nowMs: number, slot: number, len: number): void;
+  onFlashRead(nowMs: number, handle: number, len: number): void;
+  hierHeld(slot: number): number;
+  hierTotal(slot: number): number;
+  hierVerified(slot: number): number;
+  corruptBlocks(): number;
+  refetchedBytes(): number;
+  blockBytes(): number;
   setHeld(nowMs: number, slot: number, heldBytes: number, flags: number): number;
   release(nowMs: number, slot: number): number;
   onDatagram(nowMs: number, src: number, len: number): void;
   onStreamAccept(nowMs: number, peer: number): number;
   onStreamConnected(nowMs: number, handle: number): void;
-  onStreamData(nowMs: number, handle: number, len: number): void;
+  onStreamData(nowMs: number, handle: number, len: number): number;
   onStreamClosed(nowMs: number, handle: number): void;
   onTimer(nowMs: number): void;
   nextDeadlineMs(): number;
@@ -86,19 +114,27 @@ const decoder = new TextEncoder();
 
 export class PfsCore {
   readonly x: Exports;
-  private u8: Uint8Array;
+  u8: Uint8Array;
   private dv: DataView;
   private inbox = 0;
   private inboxCap = 0;
 
   constructor(config: CoreConfig, module: WebAssembly.Module = loadModule()) {
+    let self: PfsCore | null = null;
     const instance = new WebAssembly.Instance(module, {
       env: {
         abort(msgPtr: number, filePtr: number, line: number, col: number) {
           throw new CoreTrap(`pfs core aborted at line ${line}:${col}`);
         },
+        // The board's hash engine: Node's OpenSSL SHA-256.
+        sha256(ptr: number, len: number, out: number) {
+          const mem = self!.u8;
+          const digest = createHash("sha256").update(mem.subarray(ptr, ptr + len)).digest();
+          mem.set(digest.subarray(0, HASH_BYTES), out);
+        },
       },
     });
+    self = this;
     this.x = instance.exports as unknown as Exports;
     this.u8 = new Uint8Array(this.x.memory.buffer);
     this.dv = new DataView(this.x.memory.buffer);
@@ -151,8 +187,15 @@ export class PfsCore {
     return this.x.xidOf(ml, fl) >>> 0;
   }
 
-  need(nowMs: number, model: string, file: string, sizeBytes: number, heldBytes = 0, flags = 0): number {
+  /** `listSha256`: the SHA-256 of the file's block list, from the index
+   *  (with NEED_RELAY). */
+  need(nowMs: number, model: string, file: string, sizeBytes: number, heldBytes = 0, flags = 0, listSha256?: Uint8Array): number {
     const [ml, fl] = this.putStrings(model, file);
+    if (listSha256 !== undefined) {
+      if (listSha256.length !== HASH_BYTES) throw new Error("the block list hash must be 32 bytes");
+      if (ml + fl + HASH_BYTES > this.inboxCap) throw new Error("model and file name too long");
+      this.u8.set(listSha256, this.inbox + ml + fl);
+    }
     return this.x.need(nowMs, ml, fl, sizeBytes >>> 0, heldBytes >>> 0, flags);
   }
 
@@ -177,13 +220,33 @@ export class PfsCore {
     this.x.onStreamConnected(nowMs, handle);
   }
 
-  /** Hands stream bytes to the core in inbox-sized pieces. */
-  streamData(nowMs: number, handle: number, bytes: Uint8Array): void {
-    for (let off = 0; off < bytes.length; off += this.inboxCap) {
-      const piece = bytes.subarray(off, Math.min(bytes.length, off + this.inboxCap));
-      this.put(piece);
-      this.x.onStreamData(nowMs, handle, piece.length);
+  /** Hands stream bytes to the core straight where it wants them (its ring
+   *  or frame buffer); returns how many it took: fewer when its ring is
+   *  full, and the rest must be offered again later. */
+  streamData(nowMs: number, handle: number, bytes: Uint8Array): number {
+    let off = 0;
+    while (off < bytes.length) {
+      const room = this.x.rxWindow(handle);
+      if (room <= 0) break;
+      const n = Math.min(room, bytes.length - off);
+      this.refreshViews();
+      this.u8.set(bytes.subarray(off, off + n), this.x.rxPtr());
+      this.x.onStreamRx(nowMs, handle, n);
+      off += n;
     }
+    return off;
+  }
+
+  writeDone(nowMs: number, handle: number, len: number): void {
+    this.x.onWriteDone(nowMs, handle, len);
+  }
+
+  flashWritten(nowMs: number, slot: number, len: number): void {
+    this.x.onFlashWritten(nowMs, slot, len);
+  }
+
+  flashRead(nowMs: number, handle: number, len: number): void {
+    this.x.onFlashRead(nowMs, handle, len);
   }
 
   closed(nowMs: number, handle: number): void {
@@ -229,6 +292,24 @@ export class PfsCore {
         case OUT_EVENT:
           sink.event(a, dv.getUint8(p), dv.getUint8(p + 1), dv.getUint32(p + 4, true), dv.getUint32(p + 8, true));
           break;
+        case OUT_FETCH:
+          sink.fetch(a, b, dv.getUint32(p, true), dv.getUint32(p + 4, true));
+          break;
+        case OUT_FLASH_WRITE: {
+          const ptr = dv.getUint32(p, true);
+          sink.flashWrite(a, b, this.u8.subarray(ptr, ptr + dv.getUint32(p + 4, true)));
+          break;
+        }
+        case OUT_FLASH_READ: {
+          const ptr = dv.getUint32(p, true);
+          sink.flashRead(a, b, this.u8.subarray(ptr, ptr + dv.getUint32(p + 4, true)), dv.getUint32(p + 8, true));
+          break;
+        }
+        case OUT_WRITE_REF: {
+          const ptr = dv.getUint32(p, true);
+          sink.writeRef(b, this.u8.subarray(ptr, ptr + dv.getUint32(p + 4, true)));
+          break;
+        }
         default:
           throw new CoreTrap(`unknown outbox record kind ${kind}`);
       }

@@ -13,6 +13,8 @@ export interface SimFile {
 export interface SimModel {
   model: string;
   board: string;
+  /** File-name family: "41" for the 7941/7961 (SCCP41...). */
+  family: string;
   files: SimFile[];
 }
 
@@ -52,6 +54,6 @@ export function simCatalog(models: number, files: number): SimModel[] {
       list.push({ name: `${c.stem.replace("41", family)}.9-4-2ES26.sbn`, sizeBytes: c.sizeBytes });
     }
     for (let i = list.length; i < files; i++) list.push({ name: `extra${i}.${family}.sbn`, sizeBytes: 1 << 20 });
-    return { model: b.model!, board: b.name, files: list.slice(0, files) };
+    return { model: b.model!, board: b.name, family, files: list.slice(0, files) };
   });
 }

@@ -5,11 +5,14 @@
 // until a time limit. Everything derives from one seed.
 
 import { loadBoard } from "../boards.js";
-import { Ev, Role } from "../core/abi.js";
+import { CFG_NONE, Ev, NEED_DIRECT, NEED_RELAY, NEED_STORE_FORWARD, Role } from "../core/abi.js";
+import { RelayFile } from "../load/blocklist.js";
+import { getPreset, Preset, presetFiles, presetLoadBytes } from "../load/presets.js";
+import { tftpAloneMs } from "./wan.js";
 import { checkFleet, CheckReport, HierarchyInfo } from "./check.js";
 import { SimModel, simCatalog } from "./catalog.js";
 import { Rng } from "./random.js";
-import { EventObserver, SimPhone, World, WorldStats } from "./world.js";
+import { EventObserver, RelayWorld, SimPhone, World, WorldStats } from "./world.js";
 
 export interface FleetOptions {
   phones: number;
@@ -42,7 +45,20 @@ export interface FleetOptions {
   healLimitMs: number;
   sampleMs: number;
   board: string;
+  /** Relay a load preset (issue 3): its components flow through the trees. */
+  load?: string;
+  mode: RelayMode;
+  wanKbps: number;
+  wanRttMs: number;
+  lanMbps: number;
+  tftpBlksize: number;
+  tftpWindow: number;
+  /** Phones that turn rogue during the fault phase: every firmware chunk they
+   *  send then carries a bad byte. */
+  rogues: number;
   observer?: EventObserver;
+  /** Internal: this run is itself the single-phone baseline. */
+  baseline?: boolean;
   /** Called when a phone crashes (rst: its sockets reset) or boots again. */
   onCrash?: (atMs: number, phone: number, rst: boolean) => void;
   onRestart?: (atMs: number, phone: number) => void;
@@ -63,6 +79,41 @@ export interface FleetResult {
   hierarchies: CheckReport["hierarchies"];
   errors: string[];
   stats: WorldStats & { crashes: number; restarts: number; partitions: number; merges: number; moves: number; malformed: number };
+  /** With a load (issue 3). */
+  relay?: RelayResult;
+}
+
+export type RelayMode = "cut-through" | "store-and-forward" | "direct";
+export const RELAY_MODES: RelayMode[] = ["cut-through", "store-and-forward", "direct"];
+
+export interface RelayResult {
+  load: string;
+  mode: RelayMode;
+  /** One model's load: the sum of its components. */
+  loadBytes: number;
+  /** Virtual time at which the last live phone held the whole load checked. */
+  doneMs: number | null;
+  /** Live phones holding every component checked. */
+  verified: number;
+  /** One phone alone fetching the same load directly over the same WAN. */
+  singleMs: number;
+  /** The lower bound: load bytes over the slowest of WAN, LAN and flash, plus one RTT. */
+  limitMs: number;
+  /** Bytes that crossed the WAN, in all and per model. */
+  wanBytes: number;
+  wanBytesPerModel: number[];
+  /** Of those, bytes a resumed fetch had to pull again (TFTP starts at 0). */
+  wanSkippedBytes: number;
+  /** Phones that fetched anything from the server. */
+  serverContacts: number;
+  /** Confirmed roots at the end, over all hierarchies (for comparison). */
+  roots: number;
+  /** Bytes offered to a phone again at offsets it already held. */
+  refetchedBytes: number;
+  /** Bytes written to flash that differ from the real file (must be 0). */
+  corruptHeld: number;
+  /** Blocks that failed their check (a rogue's work, caught). */
+  corruptBlocks: number;
 }
 
 export const FLEET_DEFAULTS: FleetOptions = {
@@ -85,6 +136,13 @@ export const FLEET_DEFAULTS: FleetOptions = {
   healLimitMs: 120_000,
   sampleMs: 100,
   board: "third-gen",
+  mode: "cut-through",
+  wanKbps: 2000,
+  wanRttMs: 80,
+  lanMbps: 100,
+  tftpBlksize: 1428,
+  tftpWindow: 1,
+  rogues: 0,
 };
 
 /** Limits that keep one run within this machine (2 cores, 24 GiB). */
@@ -106,6 +164,15 @@ export function validateFleet(o: FleetOptions): void {
   if (!Number.isInteger(o.partitions) || o.partitions < 0 || o.partitions > 100) bad("--partitions must be a whole number from 0 to 100");
   if (!Number.isInteger(o.late) || o.late < 0 || o.late > MAX_FLEET_PHONES) bad("--late must be a whole number of phones");
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) bad("--seed must be a whole number from 0 to 4294967295");
+  if (!RELAY_MODES.includes(o.mode)) bad(`--mode must be one of ${RELAY_MODES.join(", ")}`);
+  if (!(o.wanKbps >= 1 && o.wanKbps <= 10_000_000)) bad("--wan-kbps must be from 1 to 10000000");
+  if (!(o.wanRttMs >= 0 && o.wanRttMs <= 10_000)) bad("--wan-rtt-ms must be from 0 to 10000");
+  if (!(o.lanMbps >= 1 && o.lanMbps <= 100_000)) bad("--lan-mbps must be from 1 to 100000");
+  if (!Number.isInteger(o.tftpBlksize) || o.tftpBlksize < 8 || o.tftpBlksize > 65464) bad("--tftp-blksize must be from 8 to 65464 (RFC 2348)");
+  if (!Number.isInteger(o.tftpWindow) || o.tftpWindow < 1 || o.tftpWindow > 65535) bad("--tftp-window must be from 1 to 65535 (RFC 7440)");
+  if (!Number.isInteger(o.rogues) || o.rogues < 0 || o.rogues > o.phones) bad("--rogues must be a whole number of phones, at most --phones");
+  if (o.load !== undefined) getPreset(o.load);
+  else if (o.mode !== "cut-through") bad("--mode needs --load: without a load nothing is relayed");
 }
 
 /** A fleet run that can be advanced one sample at a time (the demo paces it
@@ -127,12 +194,30 @@ export class Fleet {
   constructor(partial: Partial<FleetOptions>) {
     const o: FleetOptions = (this.o = { ...FLEET_DEFAULTS, ...partial });
     validateFleet(o);
-    this.catalog = simCatalog(o.models, o.files);
     const board = loadBoard(o.board);
-    const world = (this.world = new World({ seed: o.seed, core: board.core, portDelayMs: 0.15, connectTimeoutMs: 1000 }));
+    if (o.load !== undefined) {
+      this.preset = getPreset(o.load);
+      this.catalog = simCatalog(o.models, this.preset.components.length);
+      // Each model relays the preset under its own file names.
+      this.files = this.catalog.map((m) => presetFiles(this.preset!, m.family));
+      this.catalog.forEach((m, i) => (m.files = this.files[i].map((f) => ({ name: f.name, sizeBytes: f.content.length }))));
+    } else {
+      this.catalog = simCatalog(o.models, o.files);
+    }
+    const flash = (board.flash ?? {}) as { writeBytesPerSec?: number; readBytesPerSec?: number };
+    this.relayWorld = o.load === undefined ? undefined : {
+      lanBitsPerSec: o.lanMbps * 1e6,
+      flashWriteBytesPerSec: flash.writeBytesPerSec ?? 2_000_000,
+      flashReadBytesPerSec: flash.readBytesPerSec ?? 20_000_000,
+      wan: { bitsPerSec: o.wanKbps * 1000, rttMs: o.wanRttMs, blksize: o.tftpBlksize, window: o.tftpWindow },
+    };
+    // Without a load the cores need no relay buffers: a 10,000-phone run
+    // then fits this machine's memory.
+    const core = o.load === undefined ? { ...board.core, maxTransfers: CFG_NONE, serveBuffers: CFG_NONE } : board.core;
+    const world = (this.world = new World({ seed: o.seed, core, portDelayMs: 0.15, connectTimeoutMs: 1000, relay: this.relayWorld }));
     if (o.observer) world.observer = o.observer;
     const rng = Rng.derive(o.seed, "scenario");
-    const anyFault = o.loss > 0 || o.dup > 0 || o.jitterMs > 0 || o.crash > 0 || o.partitions > 0 || o.rootCrashes > 0 || o.interiorCrashes > 0;
+    const anyFault = o.loss > 0 || o.dup > 0 || o.jitterMs > 0 || o.crash > 0 || o.partitions > 0 || o.rootCrashes > 0 || o.interiorCrashes > 0 || o.rogues > 0;
     const faultMs = o.faultMs >= 0 ? o.faultMs : anyFault ? 10_000 : 0;
     const counts = this.counts;
     const total = o.phones + o.late;
@@ -141,10 +226,13 @@ export class Fleet {
       const p = world.phones[i];
       world.at(rng.next() * o.bootSpreadMs, () => this.bootPhone(p));
     }
-    // Late joiners: after the fault phase, when the trees have formed.
+    // Late joiners: after the fault phase, when the trees have formed; with
+    // a load, after the first phone holds the whole load.
     for (let i = o.phones; i < total; i++) {
       const p = world.phones[i];
-      world.at(faultMs + o.bootSpreadMs + rng.next() * 2000, () => this.bootPhone(p));
+      const delayMs = rng.next() * 2000;
+      if (o.load === undefined) world.at(faultMs + o.bootSpreadMs + delayMs, () => this.bootPhone(p));
+      else this.lateQueue.push({ p, delayMs });
     }
     if (anyFault) {
       world.at(0, () => {
@@ -184,6 +272,18 @@ export class Fleet {
       const isInterior = (p: SimPhone, slot: number) => p.core!.x.hierRole(slot) === Role.Attached && (p.core!.x.hierChild(slot, 0) !== 0 || p.core!.x.hierChild(slot, 1) !== 0);
       for (let k = 0; k < o.rootCrashes; k++) crashAt(pickBy(isRoot));
       for (let k = 0; k < o.interiorCrashes; k++) crashAt(pickBy(isInterior));
+      // Rogues turn bad mid-run, as interior phones with children to betray.
+      for (let k = 0; k < o.rogues; k++) {
+        const when = o.bootSpreadMs + 2000 + rng.next() * Math.max(0, faultMs - o.bootSpreadMs - 2000);
+        const pick = pickBy(isInterior);
+        world.at(when, () => {
+          const p = pick();
+          if (p !== null && !p.rogue) {
+            p.rogue = true;
+            this.rogueCount++;
+          }
+        });
+      }
       for (let k = 0; k < o.partitions; k++) {
         const start = rng.next() * Math.max(1, faultMs - 2000);
         const lenMs = 2000 + rng.next() * 6000;
@@ -201,15 +301,51 @@ export class Fleet {
     }
     this.quietFrom = Math.max(faultMs, o.bootSpreadMs) + (o.late > 0 ? 2000 + o.bootSpreadMs : 0);
     this.limitMs = this.quietFrom + o.healLimitMs;
+    if (this.preset !== undefined) {
+      const loadBytes = presetLoadBytes(this.preset);
+      const wan = this.relayWorld!.wan;
+      // Time enough for the slowest honest case: everybody fetching alone.
+      const alone = tftpAloneMs(loadBytes, wan) * (o.mode === "direct" ? Math.max(1, o.phones + o.late) : 2);
+      this.limitMs += alone + 60_000;
+    }
   }
+
+  readonly preset?: Preset;
+  readonly files: RelayFile[][] = [];
+  readonly relayWorld?: RelayWorld;
+  private rogueCount = 0;
+  private readonly lateQueue: Array<{ p: SimPhone; delayMs: number }> = [];
+
+  private needFlags(): number {
+    const m = this.o.mode;
+    return NEED_RELAY | (m === "store-and-forward" ? NEED_STORE_FORWARD : 0) | (m === "direct" ? NEED_DIRECT : 0);
+  }
+
+  /** Live phones holding every file of their model checked. */
+  private verifiedCount(): number {
+    let n = 0;
+    for (const p of this.world.phones) {
+      if (!p.alive) continue;
+      const done = this.world.relay.fileDone.get(p.index);
+      const want = this.catalog[p.model].files.length;
+      if (done !== undefined && done.size >= want) n++;
+    }
+    return n;
+  }
+
+
 
   private bootPhone(p: SimPhone): void {
     this.world.boot(p);
+    // A phone that boots again starts its files over (its flash is gone in
+    // this model): forget what it finished before.
+    this.world.relay.fileDone.delete(p.index);
     const m = this.catalog[p.model];
-    for (const f of m.files) {
-      const xid = this.world.need(p, m.model, f.name, f.sizeBytes);
+    m.files.forEach((f, i) => {
+      const relay = this.preset === undefined ? undefined : this.files[p.model][i];
+      const xid = this.world.need(p, m.model, f.name, f.sizeBytes, 0, relay === undefined ? 0 : this.needFlags(), relay);
       if (!this.hierarchies.some((h) => h.xid === xid)) this.hierarchies.push({ xid, model: m.model, file: f.name, sizeBytes: f.sizeBytes });
-    }
+    });
   }
 
   /** Advances one sample period; true once the run is over: the checkers
@@ -219,10 +355,28 @@ export class Fleet {
     const o = this.o;
     this.t += o.sampleMs;
     this.world.runUntil(this.t);
-    const last = (this.last = checkFleet(this.world.phones, this.hierarchies, false));
-    if (o.onSample) o.onSample(this.t, last);
-    const good = this.hierarchies.length > 0 && last.orphans === 0 &&
-      last.hierarchies.every((h) => h.roots === 1 && h.members > 0 && h.maxDepth <= h.depthBound);
+    let good: boolean;
+    if (this.preset !== undefined) {
+      // Cheap until everybody is done: the tree checks read every core.
+      const live = this.world.phones.filter((p) => p.alive).length;
+      const verified = this.verifiedCount();
+      if (verified > 0 && this.lateQueue.length > 0) {
+        for (const { p, delayMs } of this.lateQueue.splice(0)) this.world.at(this.t + 1000 + delayMs, () => this.bootPhone(p));
+        this.lateBootPending = true;
+      }
+      if (this.lateBootPending && this.world.phones.every((p) => p.gen > 0)) this.lateBootPending = false;
+      good = verified === live && live > 0 && !this.lateBootPending && this.lateQueue.length === 0;
+      if (good && this.o.mode !== "direct") {
+        const last = (this.last = checkFleet(this.world.phones, this.hierarchies, false));
+        if (o.onSample) o.onSample(this.t, last);
+        good = last.orphans === 0 && last.hierarchies.every((h) => h.roots === 1 && h.maxDepth <= h.depthBound);
+      }
+    } else {
+      const last = (this.last = checkFleet(this.world.phones, this.hierarchies, false));
+      if (o.onSample) o.onSample(this.t, last);
+      good = this.hierarchies.length > 0 && last.orphans === 0 &&
+        last.hierarchies.every((h) => h.roots === 1 && h.members > 0 && h.maxDepth <= h.depthBound);
+    }
     if (good) {
       if (this.goodSince === null) this.goodSince = this.t;
       if (this.t >= this.quietFrom && this.t - Math.max(this.goodSince, this.quietFrom) >= o.stableMs) this.done = true;
@@ -233,8 +387,17 @@ export class Fleet {
     return this.done;
   }
 
+  private lateBootPending = false;
+
   result(): FleetResult {
     const final = checkFleet(this.world.phones, this.hierarchies, true);
+    const relay = this.preset === undefined ? undefined : this.relayResult(final);
+    if (relay !== undefined) {
+      if (this.o.mode === "direct") final.errors = final.errors.filter((e) => !/confirmed roots|not attached/.test(e));
+      if (relay.verified !== final.live) final.errors.push(`${final.live - relay.verified} of ${final.live} live phones do not hold the whole load`);
+      if (relay.corruptHeld !== 0) final.errors.push(`${relay.corruptHeld} bytes that differ from the real files reached flash`);
+      if (relay.refetchedBytes !== 0) final.errors.push(`${relay.refetchedBytes} bytes were offered again to phones that held them`);
+    }
     const ev = this.world.eventCounts;
     return {
       ok: final.errors.length === 0,
@@ -255,8 +418,66 @@ export class Fleet {
         moves: ev.get(Ev.Moved) ?? 0,
         malformed: ev.get(Ev.Malformed) ?? 0,
       },
+      relay,
     };
   }
+
+  private relayResult(final: CheckReport): RelayResult {
+    const w = this.world;
+    const preset = this.preset!;
+    const loadBytes = presetLoadBytes(preset);
+    let doneMs: number | null = 0;
+    let refetched = w.relay.refetchedBytes;
+    let corruptBlocks = 0;
+    for (const p of w.phones) {
+      if (!p.alive) continue;
+      refetched += p.core!.x.refetchedBytes() >>> 0;
+      corruptBlocks += p.core!.x.corruptBlocks() >>> 0;
+      const done = w.relay.fileDone.get(p.index);
+      if (done === undefined || done.size < this.catalog[p.model].files.length) doneMs = null;
+      else if (doneMs !== null) doneMs = Math.max(doneMs, ...done.values());
+    }
+    const rw = this.relayWorld!;
+    const bytesPerSec = Math.min(rw.wan.bitsPerSec / 8, rw.lanBitsPerSec / 8, rw.flashWriteBytesPerSec);
+    const wanPerModel = this.catalog.map((_m, i) => w.relay.wanBytes[i] ?? 0);
+    return {
+      load: preset.name,
+      mode: this.o.mode,
+      loadBytes,
+      doneMs: doneMs === null ? null : Math.round(doneMs),
+      verified: this.verifiedCount(),
+      singleMs: this.o.baseline ? (doneMs ?? Infinity) : singleMs(this.o),
+      limitMs: Math.round((loadBytes * 1000) / bytesPerSec + rw.wan.rttMs),
+      wanBytes: wanPerModel.reduce((a, b) => a + b, 0),
+      wanBytesPerModel: wanPerModel,
+      wanSkippedBytes: w.relay.wanSkippedBytes,
+      serverContacts: w.relay.serverContacts.size,
+      roots: final.hierarchies.reduce((n, h) => n + h.roots, 0),
+      refetchedBytes: refetched,
+      corruptHeld: w.relay.corruptHeld,
+      corruptBlocks,
+    };
+  }
+}
+
+const singleCache = new Map<string, number>();
+
+/** One phone alone, fetching the load straight from the server over the same
+ *  WAN into the same flash: the traditional upgrade's best case. Simulated
+ *  with the same code, cached per set of figures. */
+export function singleMs(o: FleetOptions): number {
+  const key = JSON.stringify([o.load, o.board, o.wanKbps, o.wanRttMs, o.tftpBlksize, o.tftpWindow, o.lanMbps]);
+  const known = singleCache.get(key);
+  if (known !== undefined) return known;
+  const run = new Fleet({ ...o, phones: 1, models: 1, mode: "direct", loss: 0, dup: 0, jitterMs: 0, crash: 0, rootCrashes: 0,
+    interiorCrashes: 0, partitions: 0, late: 0, rogues: 0, bootSpreadMs: 0, faultMs: 0, stableMs: 0, observer: undefined, onSample: undefined,
+    onCrash: undefined, onRestart: undefined, sampleMs: 50, baseline: true });
+  while (!run.step()) {
+    /* advance */
+  }
+  const ms = run.result().relay!.doneMs ?? Infinity;
+  singleCache.set(key, ms);
+  return ms;
 }
 
 export function runFleet(partial: Partial<FleetOptions>): FleetResult {

@@ -1,14 +1,18 @@
 // The virtual subnet: phones (real pfs.wasm cores) on one simulated LAN with
 // a virtual clock. Datagrams (broadcast or unicast) suffer loss, duplication
 // and per-link delay with jitter (which reorders them); streams are TCP-like:
-// ordered and reliable until a partition or a crash breaks them. Nothing here
-// reads a real clock; every random choice comes from the world's seed.
+// ordered, reliable and flow-controlled until a partition or a crash breaks
+// them. With a load, each phone also has a LAN port of limited bandwidth and
+// a flash device of limited speed, and roots fetch over a WAN modelled as
+// TFTP (lockstep or windowed blocks, shared bandwidth). Nothing here reads a
+// real clock; every random choice comes from the world's seed.
 
-import { BROADCAST_ADDR } from "../core/abi.js";
+import { BROADCAST_ADDR, CoreConfig } from "../core/abi.js";
 import { CoreSink, PfsCore } from "../core/core.js";
-import type { CoreConfig } from "../core/abi.js";
+import type { RelayFile } from "../load/blocklist.js";
 import { Agenda } from "./queue.js";
 import { Rng } from "./random.js";
+import { startWanFetch, WanFetch, WanOptions, wanRound } from "./wan.js";
 
 /** Phone i has address 10.0.0.0 + i + 1 (10.0.0.1 is phone 0). */
 export const ADDR_BASE = 0x0a000001;
@@ -27,6 +31,14 @@ export interface LinkFaults {
   jitterMs: number;
 }
 
+/** The physical figures of a run with a load. */
+export interface RelayWorld {
+  lanBitsPerSec: number;
+  flashWriteBytesPerSec: number;
+  flashReadBytesPerSec: number;
+  wan: WanOptions;
+}
+
 export interface WorldOptions {
   seed: number;
   core: CoreConfig;
@@ -34,9 +46,16 @@ export interface WorldOptions {
   portDelayMs: number;
   /** A connect to a silent peer fails after this long (a SYN timeout). */
   connectTimeoutMs: number;
+  relay?: RelayWorld;
 }
 
-interface Conn {
+interface Segment {
+  bytes: Uint8Array;
+  /** How many of the last bytes were a zero-copy view (reported written). */
+  refBytes: number;
+}
+
+export interface Conn {
   a: number;
   aGen: number;
   aHandle: number;
@@ -49,9 +68,22 @@ interface Conn {
   /** Delivery times of the last segment each way, to keep streams ordered. */
   lastToA: number;
   lastToB: number;
+  /** Bytes the receiver could not take yet (its ring was full), in order. */
+  pendingToA: Segment[];
+  pendingToB: Segment[];
+  /** A DATA frame head waiting for its payload view (sent as one segment). */
+  headToA: Uint8Array | null;
+  headToB: Uint8Array | null;
 }
 
 export type EventObserver = (atMs: number, phone: number, xid: number, code: number, n: number, a: number, b: number) => void;
+
+/** What a slot of a phone's core is relaying: for flash contents and checks. */
+export interface SlotFile {
+  xid: number;
+  model: number;
+  file: RelayFile;
+}
 
 export class SimPhone {
   core: PfsCore | null = null;
@@ -61,7 +93,17 @@ export class SimPhone {
   readonly handles = new Map<number, Conn>();
   /** Hierarchies the phone takes part in: xid -> core slot. */
   readonly slots = new Map<number, number>();
+  /** Files being relayed, by core slot. */
+  readonly slotFiles = new Map<number, SlotFile>();
+  /** Conns with bytes waiting for this phone's ring. */
+  readonly stalled = new Set<Conn>();
+  /** Server fetches feeding this phone. */
+  readonly fetches = new Map<number, WanFetch>();
   readonly sink: CoreSink;
+  portFreeAtMs = 0;
+  flashFreeAtMs = 0;
+  /** A rogue flips a byte of every firmware chunk it sends. */
+  rogue = false;
 
   constructor(readonly index: number, readonly addr: number, readonly model: number, world: World) {
     this.sink = world.sinkFor(this);
@@ -71,8 +113,11 @@ export class SimPhone {
 type Item =
   | { atMs: number; seq: number; kind: "dgram"; to: number; toGen: number; from: number; bytes: Uint8Array }
   | { atMs: number; seq: number; kind: "syn" | "synack" | "connfail"; conn: Conn }
-  | { atMs: number; seq: number; kind: "data"; conn: Conn; toB: boolean; bytes: Uint8Array }
+  | { atMs: number; seq: number; kind: "data"; conn: Conn; toB: boolean; seg: Segment }
   | { atMs: number; seq: number; kind: "fin"; conn: Conn; toB: boolean }
+  | { atMs: number; seq: number; kind: "wdone"; conn: Conn; toB: boolean; bytes: number }
+  | { atMs: number; seq: number; kind: "flash"; phone: number; gen: number; slot: number; bytes: number; read: number }
+  | { atMs: number; seq: number; kind: "wan"; job: WanFetch }
   | { atMs: number; seq: number; kind: "timer"; phone: number; gen: number }
   | { atMs: number; seq: number; kind: "call"; fn: () => void };
 
@@ -84,6 +129,23 @@ export interface WorldStats {
   streamBytes: number;
   coreCalls: number;
   events: number;
+}
+
+/** What the relay measured (with a load). */
+export interface RelayStats {
+  /** Bytes the server sent, per model: the WAN's load. */
+  wanBytes: number[];
+  /** Of those, bytes a fetch had to skip (TFTP cannot start mid-file). */
+  wanSkippedBytes: number;
+  /** Phones that fetched anything from the server. */
+  serverContacts: Set<number>;
+  /** Bytes offered to a phone at offsets it already held checked (the
+   *  cores count them; crashed cores' counts are kept here). */
+  refetchedBytes: number;
+  /** Bytes written to flash that differ from the real file: must stay 0. */
+  corruptHeld: number;
+  flashBytesWritten: number;
+  fileDone: Map<number, Map<number, number>>;
 }
 
 export class World {
@@ -101,7 +163,12 @@ export class World {
   private readonly netRng: Rng;
   observer: EventObserver | null = null;
   readonly stats: WorldStats = { datagramsSent: 0, datagramsDelivered: 0, datagramsLost: 0, streamsOpened: 0, streamBytes: 0, coreCalls: 0, events: 0 };
+  readonly relay: RelayStats = {
+    wanBytes: [], wanSkippedBytes: 0, serverContacts: new Set(), refetchedBytes: 0, corruptHeld: 0, flashBytesWritten: 0, fileDone: new Map(),
+  };
   readonly eventCounts = new Map<number, number>();
+  /** Active server fetches (they share the WAN). */
+  readonly wanJobs = new Set<WanFetch>();
 
   constructor(readonly opts: WorldOptions) {
     this.rng = Rng.derive(opts.seed, "world");
@@ -123,18 +190,24 @@ export class World {
     p.alive = true;
     p.timerAt = Infinity;
     p.handles.clear();
+    p.stalled.clear();
+    for (const job of p.fetches.values()) this.wanJobs.delete(job);
+    p.fetches.clear();
     for (const xid of p.slots.keys()) this.byXid.get(xid)?.delete(p.index);
     p.slots.clear();
+    p.slotFiles.clear();
     p.core = new PfsCore({ ...this.opts.core, selfAddr: p.addr, seed: this.rng.u32() || 1 });
   }
 
-  /** Registers that phone `p` needs (model, file); returns the xid. */
-  need(p: SimPhone, model: string, file: string, sizeBytes: number, heldBytes = 0, flags = 0): number {
+  /** Registers that phone `p` needs (model, file); returns the xid. With a
+   *  relay file, the core relays its bytes (flags carry the mode). */
+  need(p: SimPhone, model: string, file: string, sizeBytes: number, heldBytes = 0, flags = 0, relay?: RelayFile): number {
     const core = p.core!;
-    const slot = core.need(this.nowMs, model, file, sizeBytes, heldBytes, flags);
+    const slot = core.need(this.nowMs, model, file, sizeBytes, heldBytes, flags, relay?.listSha256);
     if (slot < 0) throw new Error(`phone ${p.index}: core refused need() (${slot})`);
     const xid = core.xidOf(model, file);
     p.slots.set(xid, slot);
+    if (relay !== undefined) p.slotFiles.set(slot, { xid, model: p.model, file: relay });
     let set = this.byXid.get(xid);
     if (set === undefined) this.byXid.set(xid, (set = new Set()));
     set.add(p.index);
@@ -154,6 +227,10 @@ export class World {
       if (rst) this.sendFin(conn, isA);
     }
     p.handles.clear();
+    p.stalled.clear();
+    for (const job of p.fetches.values()) this.wanJobs.delete(job);
+    p.fetches.clear();
+    if (p.core !== null) this.relay.refetchedBytes += p.core.x.refetchedBytes() >>> 0;
     p.core = null;
     p.timerAt = Infinity;
   }
@@ -177,13 +254,22 @@ export class World {
     return {
       datagram: (dst, bytes) => this.sendDatagram(p, dst, bytes),
       connect: (handle, addr) => this.connect(p, handle, addr),
-      write: (handle, bytes) => this.write(p, handle, bytes),
+      write: (handle, bytes) => this.write(p, handle, bytes, false),
+      writeRef: (handle, bytes) => this.write(p, handle, bytes, true),
       close: (handle) => this.close(p, handle),
       event: (xid, code, n, a, b) => {
         this.stats.events++;
         this.eventCounts.set(code, (this.eventCounts.get(code) ?? 0) + 1);
+        if (code === 16 /* FileDone */) {
+          let m = this.relay.fileDone.get(p.index);
+          if (m === undefined) this.relay.fileDone.set(p.index, (m = new Map()));
+          if (!m.has(xid >>> 0)) m.set(xid >>> 0, this.nowMs);
+        }
         if (this.observer !== null) this.observer(this.nowMs, p.index, xid >>> 0, code, n, a >>> 0, b >>> 0);
       },
+      fetch: (slot, handle, from, total) => this.fetch(p, slot, handle, from, total),
+      flashWrite: (slot, offset, bytes) => this.flashWrite(p, slot, offset, bytes),
+      flashRead: (slot, offset, into, handle) => this.flashRead(p, slot, offset, into, handle),
     };
   }
 
@@ -221,6 +307,7 @@ export class World {
     const conn: Conn = {
       a: p.index, aGen: p.gen, aHandle: handle, b, bGen: -1, bHandle: -1,
       aOpen: true, bOpen: false, broken: false, lastToA: 0, lastToB: 0,
+      pendingToA: [], pendingToB: [], headToA: null, headToB: null,
     };
     p.handles.set(handle, conn);
     this.stats.streamsOpened++;
@@ -231,31 +318,66 @@ export class World {
     this.agenda.push({ atMs: this.nowMs + this.delay(p.index, b), seq: 0, kind: "syn", conn });
   }
 
-  private write(p: SimPhone, handle: number, view: Uint8Array): void {
+  private write(p: SimPhone, handle: number, view: Uint8Array, isRef: boolean): void {
     const conn = p.handles.get(handle);
     if (conn === undefined) throw new Error(`phone ${p.index} wrote on unknown handle ${handle}`);
     const toB = conn.a === p.index && conn.aHandle === handle && conn.aGen === p.gen;
-    if (conn.broken || !(toB ? conn.bOpen || conn.bHandle === -1 : conn.aOpen)) return;
+    if (!isRef && view.length === 7 && view[2] === 0x15) {
+      // A DATA head: it travels with the payload view that follows at once.
+      if (toB) conn.headToB = view.slice();
+      else conn.headToA = view.slice();
+      return;
+    }
+    const head = toB ? conn.headToB : conn.headToA;
+    if (toB) conn.headToB = null;
+    else conn.headToA = null;
+    if (conn.broken || !(toB ? conn.bOpen || conn.bHandle === -1 : conn.aOpen)) {
+      // Nobody will read it: the view is free at once.
+      if (isRef) this.agenda.push({ atMs: this.nowMs, seq: 0, kind: "wdone", conn, toB, bytes: view.length });
+      return;
+    }
     if (!this.sameSide(conn.a, conn.b)) {
       conn.broken = true;
       return;
     }
-    this.stats.streamBytes += view.length;
-    const atMs = this.nextSegmentMs(conn, toB);
-    this.agenda.push({ atMs, seq: 0, kind: "data", conn, toB, bytes: view.slice() });
+    const bytes = new Uint8Array((head?.length ?? 0) + view.length);
+    if (head !== null) bytes.set(head, 0);
+    bytes.set(view, head?.length ?? 0);
+    if (isRef && p.rogue && view.length > 0) bytes[bytes.length - 1] ^= 0x5a; // a rogue's bad byte
+    this.stats.streamBytes += bytes.length;
+    const atMs = this.nextSegmentMs(p, conn, toB, bytes.length);
+    this.agenda.push({ atMs, seq: 0, kind: "data", conn, toB, seg: { bytes, refBytes: isRef ? view.length : 0 } });
   }
 
-  private nextSegmentMs(conn: Conn, toB: boolean): number {
-    const t = Math.max(this.nowMs + this.delay(conn.a, conn.b), toB ? conn.lastToB : conn.lastToA);
+  /** When a segment from `p` arrives: after its port has sent it (LAN
+   *  bandwidth), after the link's latency, and never before the previous
+   *  segment on that connection. */
+  private nextSegmentMs(p: SimPhone, conn: Conn, toB: boolean, bytes: number): number {
+    let sentMs = this.nowMs;
+    const lan = this.opts.relay?.lanBitsPerSec;
+    if (lan !== undefined) {
+      sentMs = Math.max(this.nowMs, p.portFreeAtMs) + (bytes * 8 * 1000) / lan;
+      p.portFreeAtMs = sentMs;
+    }
+    const t = Math.max(sentMs + this.delay(conn.a, conn.b), toB ? conn.lastToB : conn.lastToA);
     if (toB) conn.lastToB = t;
     else conn.lastToA = t;
     return t;
   }
 
   private close(p: SimPhone, handle: number): void {
+    const job = p.fetches.get(handle);
+    if (job !== undefined) {
+      // The core ended a server fetch (it merged, or caught bad bytes).
+      p.fetches.delete(handle);
+      this.wanJobs.delete(job);
+      job.cancelled = true;
+      return;
+    }
     const conn = p.handles.get(handle);
     if (conn === undefined) throw new Error(`phone ${p.index} closed unknown handle ${handle}`);
     p.handles.delete(handle);
+    p.stalled.delete(conn);
     const isA = conn.a === p.index && conn.aHandle === handle && conn.aGen === p.gen;
     if (isA) conn.aOpen = false;
     else conn.bOpen = false;
@@ -264,7 +386,83 @@ export class World {
 
   private sendFin(conn: Conn, toB: boolean): void {
     if (conn.broken || !this.sameSide(conn.a, conn.b)) return;
-    this.agenda.push({ atMs: this.nextSegmentMs(conn, toB), seq: 0, kind: "fin", conn, toB });
+    const t = Math.max(this.nowMs + this.delay(conn.a, conn.b), toB ? conn.lastToB : conn.lastToA);
+    if (toB) conn.lastToB = t;
+    else conn.lastToA = t;
+    this.agenda.push({ atMs: t, seq: 0, kind: "fin", conn, toB });
+  }
+
+  // ------------------------------------------------------------ flash and server
+
+  private flashWrite(p: SimPhone, slot: number, offset: number, view: Uint8Array): void {
+    const relay = this.opts.relay!;
+    const sf = p.slotFiles.get(slot);
+    // The checker of checkers: what reaches flash must be the real file.
+    const want = sf?.file.stream.subarray(offset, offset + view.length);
+    if (want === undefined || want.length !== view.length || Buffer.compare(want, view) !== 0) this.relay.corruptHeld += view.length;
+    this.relay.flashBytesWritten += view.length;
+    const start = Math.max(this.nowMs, p.flashFreeAtMs);
+    p.flashFreeAtMs = start + (view.length * 1000) / relay.flashWriteBytesPerSec;
+    this.agenda.push({ atMs: p.flashFreeAtMs, seq: 0, kind: "flash", phone: p.index, gen: p.gen, slot, bytes: view.length, read: -1 });
+  }
+
+  private flashRead(p: SimPhone, slot: number, offset: number, into: Uint8Array, handle: number): void {
+    const relay = this.opts.relay!;
+    const sf = p.slotFiles.get(slot);
+    const src = sf?.file.stream.subarray(offset, offset + into.length);
+    const n = src === undefined ? 0 : src.length;
+    if (src !== undefined) into.set(src);
+    const start = Math.max(this.nowMs, p.flashFreeAtMs);
+    p.flashFreeAtMs = start + (n * 1000) / relay.flashReadBytesPerSec;
+    this.agenda.push({ atMs: p.flashFreeAtMs, seq: 0, kind: "flash", phone: p.index, gen: p.gen, slot, bytes: n, read: handle });
+  }
+
+  private fetch(p: SimPhone, slot: number, handle: number, from: number, total: number): void {
+    const sf = p.slotFiles.get(slot);
+    if (sf === undefined || this.opts.relay === undefined) throw new Error(`phone ${p.index}: fetch for a slot without a file`);
+    this.relay.serverContacts.add(p.index);
+    const job = startWanFetch(p.index, p.gen, handle, sf.model, sf.file.stream.subarray(0, total), sf.file.list.length, from);
+    p.fetches.set(handle, job);
+    this.wanJobs.add(job);
+    this.scheduleWan(job);
+  }
+
+  private scheduleWan(job: WanFetch): void {
+    const ms = wanRound(job, this.opts.relay!.wan, this.wanJobs.size);
+    this.agenda.push({ atMs: this.nowMs + ms, seq: 0, kind: "wan", job });
+  }
+
+  /** One TFTP round arrived at the root's host: skip what precedes the
+   *  resume point, hand the rest to the core (as far as it takes it). */
+  private onWan(job: WanFetch): void {
+    const p = this.phones[job.phone];
+    if (job.cancelled || !p.alive || p.gen !== job.gen) return;
+    const chunk = job.stream.subarray(job.pos, job.pos + job.roundBytes);
+    job.pos += chunk.length;
+    this.relay.wanBytes[job.model] = (this.relay.wanBytes[job.model] ?? 0) + chunk.length;
+    const skipTo = Math.max(0, Math.min(chunk.length, job.from - (job.pos - chunk.length)));
+    this.relay.wanSkippedBytes += skipTo;
+    job.pending = chunk.subarray(skipTo);
+    this.feedWan(p, job);
+  }
+
+  private feedWan(p: SimPhone, job: WanFetch): void {
+    if (job.pending !== null && job.pending.length > 0) {
+      const took = p.core!.streamData(this.nowMs, job.handle, job.pending);
+      job.pending = job.pending.subarray(took);
+      this.settle(p);
+      if (job.cancelled || !p.alive) return;
+      if (job.pending.length > 0) return; // the ring is full: the ACK waits
+    }
+    job.pending = null;
+    if (job.pos >= job.stream.length) {
+      p.fetches.delete(job.handle);
+      this.wanJobs.delete(job);
+      p.core!.closed(this.nowMs, job.handle); // the transfer's last block
+      this.settle(p);
+      return;
+    }
+    this.scheduleWan(job);
   }
 
   // ------------------------------------------------------------ running
@@ -334,10 +532,30 @@ export class World {
         }
         const p = item.toB ? this.live(c.b, c.bGen) : this.live(c.a, c.aGen);
         if (p === null || !(item.toB ? c.bOpen : c.aOpen)) return;
-        p.core!.streamData(this.nowMs, item.toB ? c.bHandle : c.aHandle, item.bytes);
+        const queue = item.toB ? c.pendingToB : c.pendingToA;
+        queue.push(item.seg);
+        if (queue.length === 1) this.feedConn(p, c, item.toB);
+        return;
+      }
+      case "wdone": {
+        const c = item.conn;
+        const p = item.toB ? this.live(c.a, c.aGen) : this.live(c.b, c.bGen);
+        if (p === null || !(item.toB ? c.aOpen : c.bOpen)) return;
+        p.core!.writeDone(this.nowMs, item.toB ? c.aHandle : c.bHandle, item.bytes);
         this.settle(p);
         return;
       }
+      case "flash": {
+        const p = this.live(item.phone, item.gen);
+        if (p === null) return;
+        if (item.read >= 0) p.core!.flashRead(this.nowMs, item.read, item.bytes);
+        else p.core!.flashWritten(this.nowMs, item.slot, item.bytes);
+        this.settle(p);
+        return;
+      }
+      case "wan":
+        this.onWan(item.job);
+        return;
       case "fin": {
         const c = item.conn;
         if (c.broken || !this.sameSide(c.a, c.b)) return;
@@ -347,11 +565,40 @@ export class World {
         if (item.toB) c.bOpen = false;
         else c.aOpen = false;
         p.handles.delete(handle);
+        p.stalled.delete(c);
         p.core!.closed(this.nowMs, handle);
         this.settle(p);
         return;
       }
     }
+  }
+
+  /** Hands queued segments to phone `p` as far as its core takes them; a
+   *  segment taken whole frees its sender's view (reported after the ack's
+   *  way back). */
+  private feedConn(p: SimPhone, c: Conn, toB: boolean): void {
+    const queue = toB ? c.pendingToB : c.pendingToA;
+    const handle = toB ? c.bHandle : c.aHandle;
+    while (queue.length > 0) {
+      if (!(toB ? c.bOpen : c.aOpen) || !p.alive) {
+        queue.length = 0;
+        break;
+      }
+      const seg = queue[0];
+      const took = p.core!.streamData(this.nowMs, handle, seg.bytes);
+      if (took < seg.bytes.length) {
+        seg.bytes = seg.bytes.subarray(took);
+        p.stalled.add(c);
+        this.settle(p);
+        return;
+      }
+      queue.shift();
+      if (seg.refBytes > 0) {
+        this.agenda.push({ atMs: this.nowMs + this.delay(c.a, c.b), seq: 0, kind: "wdone", conn: c, toB, bytes: seg.refBytes });
+      }
+    }
+    p.stalled.delete(c);
+    this.settle(p);
   }
 
   private onSyn(c: Conn): void {
@@ -379,16 +626,43 @@ export class World {
     this.agenda.push({ atMs: this.nowMs + this.delay(c.a, c.b), seq: 0, kind: "synack", conn: c });
   }
 
-  /** After any call into a core: act on its outputs, re-arm its timer. */
+  /** After any call into a core: act on its outputs, retry stalled streams
+   *  and fetches, re-arm its timer. */
   settle(p: SimPhone): void {
     this.stats.coreCalls++;
     const core = p.core;
     if (core === null) return;
     core.drain(p.sink);
-    const due = core.nextDeadlineMs();
+    if (p.stalled.size > 0 || p.fetches.size > 0) this.retryStalled(p);
+    if (p.core === null) return;
+    const due = p.core.nextDeadlineMs();
     if (due < p.timerAt) {
       p.timerAt = Math.max(due, this.nowMs);
       this.agenda.push({ atMs: p.timerAt, seq: 0, kind: "timer", phone: p.index, gen: p.gen });
+    }
+  }
+
+  private retrying = false;
+
+  private retryStalled(p: SimPhone): void {
+    if (this.retrying) return; // feeding calls settle(); one pass at a time
+    this.retrying = true;
+    try {
+      for (const c of [...p.stalled]) {
+        const toB = c.b === p.index && c.bGen === p.gen;
+        const queue = toB ? c.pendingToB : c.pendingToA;
+        if (queue.length === 0) {
+          p.stalled.delete(c);
+          continue;
+        }
+        const room = p.core!.x.rxWindow(toB ? c.bHandle : c.aHandle);
+        if (room > 0) this.feedConn(p, c, toB);
+      }
+      for (const job of [...p.fetches.values()]) {
+        if (job.pending !== null && job.pending.length > 0 && p.core !== null && p.core.x.rxWindow(job.handle) > 0) this.feedWan(p, job);
+      }
+    } finally {
+      this.retrying = false;
     }
   }
 }

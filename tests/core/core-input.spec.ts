@@ -3,6 +3,7 @@
 // copes with frames split across calls and several frames in one call.
 
 import * as core from "../../assembly/core";
+import * as stream from "../../assembly/stream";
 import { Candidate } from "../../assembly/candidate";
 import { EV_CHILD_ADDED, EV_MALFORMED } from "../../assembly/events";
 import { hiers, ROLE_DISCOVER, ROLE_JOINING, ROLE_ROOT } from "../../assembly/hierarchy";
@@ -162,7 +163,7 @@ describe("bad stream frames", () => {
     const h = core.onStreamAccept(0, P1);
     store<u16>(core.inboxAddr(), 0);
     data(h, 2);
-    expect(core.malformedFrames).toBe(1);
+    expect(stream.malformedFrames).toBe(1);
     expect(countClose(h)).toBe(1);
     const ev = findEvent(EV_MALFORMED);
     expect(evN(ev)).toBe(BAD_FRAME_SIZE | 0x80);
@@ -171,7 +172,7 @@ describe("bad stream frames", () => {
     expect(core.staleHandles).toBe(1);
   });
 
-  test("a length prefix over MAX_FRAME_BYTES closes the link; 256 waits for more", () => {
+  test("a control frame over MAX_FRAME_BYTES closes the link; 256 waits for more", () => {
     boot();
     becomeRoot();
     clear();
@@ -179,10 +180,12 @@ describe("bad stream frames", () => {
     store<u16>(core.inboxAddr(), bswap<u16>(256));
     data(h, 2);
     expect(countKind(OUT_CLOSE)).toBe(0);
+    // Over 256 is judged once the type is known: only DATA may be longer.
     const g = core.onStreamAccept(0, P2);
     store<u16>(core.inboxAddr(), bswap<u16>(257));
-    data(g, 2);
-    expect(core.malformedFrames).toBe(1);
+    store<u8>(core.inboxAddr(), 0x14, 2); // UP
+    data(g, 3);
+    expect(stream.malformedFrames).toBe(1);
     expect(countClose(g)).toBe(1);
     expect(countClose(h)).toBe(0);
   });
@@ -193,7 +196,7 @@ describe("bad stream frames", () => {
     clear();
     const h = core.onStreamAccept(0, P1);
     frUp(h, fileXid(), 1, 1, 0, noCands, 0);
-    expect(core.malformedFrames).toBe(1);
+    expect(stream.malformedFrames).toBe(1);
     expect(countClose(h)).toBe(1);
   });
 
@@ -204,7 +207,7 @@ describe("bad stream frames", () => {
     expect(hiers[0].childCount()).toBe(1);
     clear();
     frUp(h, fileXid() ^ 1, 1, 1, 0, noCands, 0);
-    expect(core.malformedFrames).toBe(1);
+    expect(stream.malformedFrames).toBe(1);
     expect(countClose(h)).toBe(1);
     expect(hiers[0].childCount()).toBe(0);
   });
@@ -226,7 +229,7 @@ describe("reassembly", () => {
     expect(out.pathLen).toBe(1);
     expect(out.path[0]).toBe(SELF);
     expect(countEvent(EV_CHILD_ADDED)).toBe(1);
-    expect(core.malformedFrames).toBe(0);
+    expect(stream.malformedFrames).toBe(0);
   });
 
   test("two frames in one call are both handled", () => {
@@ -256,7 +259,7 @@ describe("reassembly", () => {
     memory.copy(core.inboxAddr(), scratch + <usize>split, <usize>(len + up - split));
     data(h, len + up - split);
     expect(subtreeSize(hiers[0])).toBe(10);
-    expect(core.malformedFrames).toBe(0);
+    expect(stream.malformedFrames).toBe(0);
   });
 
   test("one call longer than the receive buffer carrying many frames", () => {
@@ -268,7 +271,7 @@ describe("reassembly", () => {
     for (let i = 0; i < 30; i++) len += encodeUpAt(scratch + <usize>len, fileXid(), 7, 100 + <u32>i, 3, noCands, 0);
     expect(len).toBeGreaterThan(258);
     deliverScratch(h, len);
-    expect(core.malformedFrames).toBe(0);
+    expect(stream.malformedFrames).toBe(0);
     expect(subtreeSize(hiers[0])).toBe(1 + 129);
   });
 });

@@ -4,6 +4,7 @@
 
 import * as cfg from "../../assembly/config";
 import * as core from "../../assembly/core";
+import * as stream from "../../assembly/stream";
 import { hiers, ROLE_IDLE, ROLE_ROOT } from "../../assembly/hierarchy";
 import { LINK_FREE, links } from "../../assembly/link";
 import { outboxUsed } from "../../assembly/outbox";
@@ -42,7 +43,7 @@ describe("reboot", () => {
     expect(cfg.inboxBytes).toBe(<i32>INBOX_BYTES);
     // More than the real inbox holds is refused: counted, and the link closed.
     core.onStreamData(0, h, <i32>INBOX_BYTES + 904);
-    expect(core.malformedFrames).toBe(1);
+    expect(stream.malformedFrames).toBe(1);
     expect(core.staleHandles).toBe(0);
     cfg.configWords[cfg.CFG_INBOX_BYTES] = INBOX_BYTES;
     cfg.configWords[cfg.CFG_SELF_ADDR] = 0;

@@ -1,0 +1,470 @@
+// The relay: firmware bytes flowing down the tree, cut-through.
+//
+// One transfer = one file of one hierarchy, as a single offset space:
+//   [0, listBytes)                the block list: SHA-256 of every 16 KiB block
+//   [listBytes, listBytes + size) the file itself
+// The index the phone trusts (from its own server) gives the file's size and
+// the SHA-256 of its block list. The list is checked as a whole once it is in;
+// then every block is checked against its list entry before it goes anywhere
+// (to flash or to a child), so bad bytes are caught one block after they
+// arrive and never passed on. The root reads the same stream from the server
+// (the host fetches "<file>.blk" and then "<file>").
+//
+// Received file bytes land in a fixed ring (ringBytes, whole blocks, from the
+// board). Each child link and the flash have a cursor; the writer may run at
+// most ringBytes ahead of the slowest cursor still tied to the ring, so the
+// slowest consumer pushes back on the parent stream (or the server fetch)
+// instead of growing memory (smoltcp's ring: window, then enqueue). A child
+// that falls behind the ring, joins late, or whose parent is already done is
+// served from what was written to flash, through a small pool of staging
+// buffers, and no longer holds the ring back. Sends and flash writes hand the
+// host views of core memory (zero copy); the host reports when they are done.
+
+import * as cfg from "./config";
+import { emit, EV_CORRUPT, EV_FILE_DONE } from "./events";
+import { Hier, NO_STREAM } from "./hierarchy";
+import { FETCH_RETRY_MS, MAX_CHILDREN } from "./limits";
+import { allocLink, CHUNK_LIST, CHUNK_RING, CHUNK_STAGING, Link, LINK_SERVER, links, MAX_CHUNKS } from "./link";
+import { outboxPush, OUT_FETCH, OUT_FLASH_READ, OUT_FLASH_WRITE, OUT_WRITE_REF } from "./outbox";
+import { beginFrameOn, finish } from "./send";
+import { encodeDataHeader } from "./wire";
+
+/** Block size of the block list: a protocol constant (docs/PROTOCOL.md). */
+export const BLOCK_BYTES: u32 = 16384;
+export const HASH_BYTES: u32 = 32;
+/** Bytes a child may have in flight (sent, not yet reported written): about
+ *  a socket buffer. */
+export const CHILD_INFLIGHT_BYTES: u32 = 4 * BLOCK_BYTES;
+/** Flash writes in flight per transfer. */
+export const FLASH_INFLIGHT_BYTES: u32 = 4 * BLOCK_BYTES;
+
+/** SHA-256 from the host (a board's hash engine; Node's crypto in tests). */
+// @ts-ignore: decorator
+@external("env", "sha256")
+declare function hostSha256(ptr: usize, len: usize, out: usize): void;
+
+export function listBytesFor(sizeBytes: u32): u32 {
+  return ((sizeBytes + BLOCK_BYTES - 1) / BLOCK_BYTES) * HASH_BYTES;
+}
+
+@final
+export class Transfer {
+  hier: i32 = -1;
+  storeAndForward: bool = false;
+  sizeBytes: u32 = 0;
+  listBytes: u32 = 0;
+  total: u32 = 0;
+  expected: usize = 0; // HASH_BYTES: SHA-256 of the block list, from the index
+  list: usize = 0; //     the block list buffer
+  ring: usize = 0;
+  /** Bytes received in order (some may still await their check). */
+  recvOff: u32 = 0;
+  /** Bytes checked: the list, then whole blocks. Only these go anywhere. */
+  verifiedOff: u32 = 0;
+  listOk: bool = false;
+  flashReqOff: u32 = 0;
+  flashOff: u32 = 0;
+  complete: bool = false;
+  /** Bytes discarded: partial blocks of a lost parent, corrupt blocks. */
+  discarded: u32 = 0;
+
+  reset(): void {
+    this.hier = -1;
+    this.storeAndForward = false;
+    this.sizeBytes = 0;
+    this.listBytes = 0;
+    this.total = 0;
+    this.recvOff = 0;
+    this.verifiedOff = 0;
+    this.listOk = false;
+    this.flashReqOff = 0;
+    this.flashOff = 0;
+    this.complete = false;
+    this.discarded = 0;
+  }
+}
+
+let transfers: StaticArray<Transfer> = new StaticArray<Transfer>(0);
+let staging: StaticArray<usize> = new StaticArray<usize>(0);
+let stagingOwner: StaticArray<i32> = new StaticArray<i32>(0);
+let digest: usize = 0;
+let maxListBytes: u32 = 0;
+export let corruptBlocks: u32 = 0;
+
+export function relayInit(): void {
+  maxListBytes = listBytesFor(cfg.maxFileBytes);
+  transfers = new StaticArray<Transfer>(cfg.maxTransfers);
+  for (let i = 0; i < cfg.maxTransfers; i++) {
+    const t = new Transfer();
+    t.expected = heap.alloc(<usize>HASH_BYTES);
+    t.list = heap.alloc(<usize>maxListBytes);
+    t.ring = heap.alloc(<usize>cfg.ringBytes);
+    transfers[i] = t;
+  }
+  staging = new StaticArray<usize>(cfg.serveBuffers);
+  stagingOwner = new StaticArray<i32>(cfg.serveBuffers);
+  for (let i = 0; i < cfg.serveBuffers; i++) {
+    staging[i] = heap.alloc(<usize>BLOCK_BYTES);
+    stagingOwner[i] = -1;
+  }
+  digest = heap.alloc(<usize>HASH_BYTES);
+  corruptBlocks = 0;
+}
+
+export function relayReboot(): void {
+  for (let i = 0; i < transfers.length; i++) unchecked(transfers[i]).reset();
+  for (let i = 0; i < stagingOwner.length; i++) unchecked((stagingOwner[i] = -1));
+  corruptBlocks = 0;
+}
+
+export function transferOf(h: Hier): Transfer | null {
+  return h.transfer < 0 ? null : unchecked(transfers[h.transfer]);
+}
+
+/** Takes a transfer for hierarchy `idx`: `hash` points at the SHA-256 of the
+ *  block list. False when none is free or the file is over the board's size. */
+export function startTransfer(h: Hier, idx: i32, hash: usize, storeAndForward: bool): bool {
+  if (h.sizeBytes == 0 || h.sizeBytes > cfg.maxFileBytes) return false;
+  for (let i = 0; i < transfers.length; i++) {
+    const t = unchecked(transfers[i]);
+    if (t.hier >= 0) continue;
+    t.reset();
+    t.hier = idx;
+    t.storeAndForward = storeAndForward;
+    t.sizeBytes = h.sizeBytes;
+    t.listBytes = listBytesFor(h.sizeBytes);
+    t.total = t.listBytes + h.sizeBytes;
+    memory.copy(t.expected, hash, <usize>HASH_BYTES);
+    h.transfer = i;
+    return true;
+  }
+  return false;
+}
+
+/** Everything of this hierarchy's file that a child can be sent now. */
+export function servable(h: Hier): u32 {
+  if (!h.relay) return 0;
+  const t = transferOf(h);
+  if (t == null) return h.verified ? listBytesFor(h.sizeBytes) + h.sizeBytes : 0;
+  if (t.storeAndForward && !t.complete) return 0;
+  return t.verifiedOff;
+}
+
+/** Where the phone resumes: the bytes it holds checked. */
+export function heldOffset(h: Hier): u32 {
+  if (!h.relay) return 0;
+  const t = transferOf(h);
+  if (t == null) return h.verified ? listBytesFor(h.sizeBytes) + h.sizeBytes : 0;
+  return t.verifiedOff;
+}
+
+// ---------------------------------------------------------------- receiving
+
+/** The lowest offset the ring must keep: the flash cursor and every child
+ *  still tied to the ring (attached, or with ring views in flight). */
+function ringTail(h: Hier, t: Transfer): u32 {
+  let tail = t.flashOff;
+  for (let i = 0; i < MAX_CHILDREN; i++) {
+    const c = unchecked(h.children[i]);
+    if (c == NO_STREAM) continue;
+    const l = unchecked(links[c]);
+    const hold = l.ringHold();
+    if (hold < tail) tail = hold;
+  }
+  return tail < t.listBytes ? t.listBytes : tail;
+}
+
+let windowPtr: usize = 0;
+
+export function rxPtr(): usize {
+  return windowPtr;
+}
+
+/** How many bytes of payload transfer `t` can take now, and where (rxPtr). */
+export function payloadWindow(h: Hier, t: Transfer, limit: u32): u32 {
+  const off = t.recvOff;
+  if (off >= t.total) return 0;
+  if (off < t.listBytes) {
+    windowPtr = t.list + <usize>off;
+    const n = t.listBytes - off;
+    return n < limit ? n : limit;
+  }
+  const R = <u32>cfg.ringBytes;
+  let room = ringTail(h, t) + R - off;
+  if (room == 0 && detachLaggard(h, t)) room = ringTail(h, t) + R - off;
+  const pos = (off - t.listBytes) % R;
+  let n = R - pos;
+  if (room < n) n = room;
+  if (t.total - off < n) n = t.total - off;
+  if (limit < n) n = limit;
+  windowPtr = t.ring + <usize>pos;
+  return n;
+}
+
+/** `n` payload bytes were placed at the window. Checks what completed;
+ *  returns false when a check failed (the caller drops the source). */
+export function commitPayload(h: Hier, t: Transfer, n: u32, source: u32): bool {
+  t.recvOff += n;
+  if (!t.listOk) {
+    if (t.recvOff < t.listBytes) return true;
+    hostSha256(t.list, <usize>t.listBytes, digest);
+    if (memory.compare(digest, t.expected, <usize>HASH_BYTES) != 0) {
+      corrupt(h, t, source, 0xffffffff);
+      return false;
+    }
+    t.listOk = true;
+    t.verifiedOff = t.listBytes;
+  }
+  const R = <u32>cfg.ringBytes;
+  while (t.verifiedOff < t.recvOff) {
+    const k = (t.verifiedOff - t.listBytes) / BLOCK_BYTES;
+    let end = t.listBytes + (k + 1) * BLOCK_BYTES;
+    if (end > t.total) end = t.total;
+    if (t.recvOff < end) break;
+    const pos = (t.verifiedOff - t.listBytes) % R;
+    hostSha256(t.ring + <usize>pos, <usize>(end - t.verifiedOff), digest);
+    if (memory.compare(digest, t.list + <usize>(k * HASH_BYTES), <usize>HASH_BYTES) != 0) {
+      corrupt(h, t, source, k);
+      return false;
+    }
+    t.verifiedOff = end;
+    h.heldBytes = end - t.listBytes;
+  }
+  return true;
+}
+
+/** The ring is full and a child still tied to it holds the tail: if flash
+ *  already has what that child needs next, serve it from flash from now on,
+ *  so it no longer stalls its sibling and the stream feeding us. */
+function detachLaggard(h: Hier, t: Transfer): bool {
+  const tail = ringTail(h, t);
+  let freed = false;
+  for (let i = 0; i < MAX_CHILDREN; i++) {
+    const c = unchecked(h.children[i]);
+    if (c == NO_STREAM) continue;
+    const l = unchecked(links[c]);
+    if (l.ringMode && l.sendOff == tail && t.flashOff > l.sendOff) {
+      l.ringMode = false;
+      freed = true;
+    }
+  }
+  return freed;
+}
+
+function corrupt(h: Hier, t: Transfer, source: u32, block: u32): void {
+  corruptBlocks++;
+  emit(h.xid, EV_CORRUPT, 0, source, block);
+  rewind(t);
+}
+
+/** Drops bytes received but not checked (a lost or bad source). */
+export function rewind(t: Transfer): void {
+  t.discarded += t.recvOff - t.verifiedOff;
+  t.recvOff = t.verifiedOff;
+  if (!t.listOk) t.recvOff = 0;
+}
+
+// ---------------------------------------------------------------- the server
+
+/** A root (or a direct fetcher) asks the host for the file from the server,
+ *  from the bytes it holds on (the host must skip what comes before: TFTP
+ *  cannot start mid-file). `handle` is a free link for the server stream. */
+export function requestFetch(h: Hier, slot: i32, handle: i32, nowMs: f64): void {
+  const t = transferOf(h);
+  if (t == null) return;
+  const l = unchecked(links[handle]);
+  l.open(LINK_SERVER, 0, slot, nowMs);
+  l.connected = true;
+  h.server = handle;
+  const at = outboxPush(OUT_FETCH, <u32>slot, <u32>handle, 8);
+  if (at == 0) return;
+  store<u32>(at, t.verifiedOff);
+  store<u32>(at, t.total, 4);
+}
+
+/** Starts (or restarts) the server fetch of a root or direct fetcher. */
+export function startFetch(h: Hier, slot: i32, nowMs: f64): void {
+  const t = transferOf(h);
+  if (t == null || t.complete || h.server != NO_STREAM) return;
+  const handle = allocLink();
+  if (handle < 0) {
+    h.fetchRetryMs = nowMs + FETCH_RETRY_MS;
+    return;
+  }
+  requestFetch(h, slot, handle, nowMs);
+}
+
+// ---------------------------------------------------------------- serving
+
+function pushRef(kind: u8, a: u32, b: u32, ptr: usize, len: u32): bool {
+  const at = outboxPush(kind, a, b, 8);
+  if (at == 0) return false;
+  store<u32>(at, <u32>ptr);
+  store<u32>(at, len, 4);
+  return true;
+}
+
+/** One DATA frame to child link `handle` from `ptr` (a view the host sends
+ *  without copying). */
+function sendChunk(handle: i32, l: Link, kind: u8, ptr: usize, len: u32): void {
+  const w = beginFrameOn(handle);
+  encodeDataHeader(w, l.sendOff, <i32>len);
+  if (!finish(w)) return;
+  if (!pushRef(OUT_WRITE_REF, 0, <u32>handle, ptr, len)) return;
+  l.pushChunk(kind, l.sendOff, len);
+  l.sendOff += len;
+}
+
+function takeStaging(handle: i32): i32 {
+  for (let i = 0; i < stagingOwner.length; i++) {
+    if (unchecked(stagingOwner[i]) < 0) {
+      unchecked((stagingOwner[i] = handle));
+      return i;
+    }
+  }
+  return -1;
+}
+
+export function releaseStaging(handle: i32): void {
+  for (let i = 0; i < stagingOwner.length; i++) if (unchecked(stagingOwner[i]) == handle) unchecked((stagingOwner[i] = -1));
+}
+
+/** Length of the next chunk at `off`: up to a block boundary of the file (or
+ *  the end of the list), never more than a block. */
+function chunkAt(t_listBytes: u32, total: u32, off: u32, limit: u32): u32 {
+  let end: u32;
+  if (off < t_listBytes) end = t_listBytes;
+  else end = t_listBytes + ((off - t_listBytes) / BLOCK_BYTES + 1) * BLOCK_BYTES;
+  if (end > total) end = total;
+  if (end > limit) end = limit;
+  let n = end - off;
+  if (n > BLOCK_BYTES) n = BLOCK_BYTES;
+  return n;
+}
+
+/** Sends child link `handle` what it can take of what we hold. */
+function serveChild(h: Hier, slot: i32, t: Transfer | null, handle: i32, l: Link): void {
+  const avail = servable(h);
+  const listBytes = listBytesFor(h.sizeBytes);
+  const total = listBytes + h.sizeBytes;
+  const R = <u32>cfg.ringBytes;
+  while (l.sendOff < avail && l.inflightBytes < CHILD_INFLIGHT_BYTES && l.chunks < MAX_CHUNKS) {
+    const off = l.sendOff;
+    if (t != null && !t.complete && off < listBytes && t.listOk) {
+      sendChunk(handle, l, CHUNK_LIST, t.list + <usize>off, chunkAt(listBytes, total, off, avail));
+      continue;
+    }
+    // Back on the ring once it again holds what this child needs next.
+    if (t != null && !t.complete && !t.storeAndForward && !l.ringMode && !l.readPending && l.stagedLen == 0 &&
+        off >= listBytes && off + R >= t.recvOff) l.ringMode = true;
+    // Still in the ring? Only while nobody may have written over it.
+    if (t != null && !t.complete && !t.storeAndForward && off >= listBytes && l.ringMode &&
+        off + R >= t.recvOff && off >= ringTail(h, t)) {
+      const n = chunkAt(listBytes, total, off, avail);
+      sendChunk(handle, l, CHUNK_RING, t.ring + <usize>((off - listBytes) % R), n);
+      continue;
+    }
+    // From flash: one staged read at a time per child.
+    l.ringMode = false;
+    if (l.readPending || l.stagedLen != 0) break;
+    const flashHas = t == null ? total : t.flashOff;
+    if (off >= flashHas) break;
+    const s = takeStaging(handle);
+    if (s < 0) break;
+    const n = chunkAt(listBytes, total, off, flashHas);
+    l.staging = s;
+    l.readPending = true;
+    l.stagedLen = n;
+    const at = outboxPush(OUT_FLASH_READ, <u32>slot, off, 12);
+    if (at == 0) return;
+    store<u32>(at, <u32>unchecked(staging[s]));
+    store<u32>(at, n, 4);
+    store<u32>(at, <u32>handle, 8);
+    break;
+  }
+}
+
+/** The host filled child `handle`'s staging buffer from flash. */
+export function flashReadDone(handle: i32, l: Link, n: u32): void {
+  if (!l.readPending || l.staging < 0) return;
+  l.readPending = false;
+  const len = n < l.stagedLen ? n : l.stagedLen;
+  if (len == 0) {
+    l.stagedLen = 0;
+    unchecked((stagingOwner[l.staging] = -1));
+    l.staging = -1;
+    return;
+  }
+  sendChunk(handle, l, CHUNK_STAGING, unchecked(staging[l.staging]), len);
+}
+
+/** The host wrote `n` more bytes of this link's views to its socket. */
+export function writeDone(l: Link, n: u32): void {
+  l.completeChunks(n);
+  if (l.staging >= 0 && !l.readPending && !l.hasChunk(CHUNK_STAGING)) {
+    unchecked((stagingOwner[l.staging] = -1));
+    l.staging = -1;
+    l.stagedLen = 0;
+  }
+}
+
+/** Flash writes, serving children, completion: after anything that moved. */
+export function pump(h: Hier, slot: i32, nowMs: f64): void {
+  const t = transferOf(h);
+  if (t != null) {
+    // Checked bytes go to flash in order, at most FLASH_INFLIGHT_BYTES ahead.
+    while (t.flashReqOff < t.verifiedOff && t.flashReqOff - t.flashOff < FLASH_INFLIGHT_BYTES) {
+      const off = t.flashReqOff;
+      const n = chunkAt(t.listBytes, t.total, off, t.verifiedOff);
+      const ptr = off < t.listBytes ? t.list + <usize>off : t.ring + <usize>((off - t.listBytes) % <u32>cfg.ringBytes);
+      if (!pushRef(OUT_FLASH_WRITE, <u32>slot, off, ptr, n)) break;
+      t.flashReqOff += n;
+    }
+    if (!t.complete && t.flashOff >= t.total && t.verifiedOff >= t.total) {
+      t.complete = true;
+      emit(h.xid, EV_FILE_DONE, 0, h.sizeBytes, t.discarded);
+      h.heldBytes = h.sizeBytes;
+      h.markVerified(nowMs, cfg.lingerMs);
+    }
+  }
+  for (let i = 0; i < MAX_CHILDREN; i++) {
+    const c = unchecked(h.children[i]);
+    if (c != NO_STREAM) serveChild(h, slot, t, c, unchecked(links[c]));
+  }
+  // A finished transfer gives its buffers back once no view of them is out.
+  if (t != null && t.complete && !ringViewsOut(h)) {
+    t.reset();
+    h.transfer = -1;
+  }
+}
+
+function ringViewsOut(h: Hier): bool {
+  for (let i = 0; i < MAX_CHILDREN; i++) {
+    const c = unchecked(h.children[i]);
+    if (c == NO_STREAM) continue;
+    const l = unchecked(links[c]);
+    if (l.hasChunk(CHUNK_RING) || l.hasChunk(CHUNK_LIST)) return true;
+  }
+  return false;
+}
+
+/** The host finished `n` more bytes of this transfer's flash writes. */
+export function flashWritten(h: Hier, n: u32): void {
+  const t = transferOf(h);
+  if (t == null) return;
+  const room = t.flashReqOff - t.flashOff;
+  t.flashOff += n < room ? n : room;
+}
+
+/** A child joined (or re-joined) asking for bytes from `offset` on. */
+export function childStarts(l: Link, offset: u32, h: Hier): void {
+  const total = listBytesFor(h.sizeBytes) + h.sizeBytes;
+  l.sendOff = offset <= total ? offset : total;
+  l.ringMode = true;
+}
+
+export function releaseTransfer(h: Hier): void {
+  const t = transferOf(h);
+  if (t != null) t.reset();
+  h.transfer = -1;
+}
