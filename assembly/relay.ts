@@ -174,6 +174,13 @@ function ringTail(h: Hier, t: Transfer): u32 {
   return tail < t.listBytes ? t.listBytes : tail;
 }
 
+/** Bytes the writer may add at `off` before it would overwrite what some
+ *  consumer still needs. */
+function ringRoom(h: Hier, t: Transfer, off: u32): u32 {
+  const limit = <u64>ringTail(h, t) + <u64>cfg.ringBytes;
+  return limit > <u64>off ? <u32>(limit - <u64>off) : 0;
+}
+
 let windowPtr: usize = 0;
 
 export function rxPtr(): usize {
@@ -190,8 +197,8 @@ export function payloadWindow(h: Hier, t: Transfer, limit: u32): u32 {
     return n < limit ? n : limit;
   }
   const R = <u32>cfg.ringBytes;
-  let room = ringTail(h, t) + R - off;
-  if (room == 0 && detachLaggard(h, t)) room = ringTail(h, t) + R - off;
+  let room = ringRoom(h, t, off);
+  if (room == 0 && detachLaggard(h, t)) room = ringRoom(h, t, off);
   const pos = (off - t.listBytes) % R;
   let n = R - pos;
   if (room < n) n = room;
@@ -456,11 +463,15 @@ export function flashWritten(h: Hier, n: u32): void {
   t.flashOff += n < room ? n : room;
 }
 
-/** A child joined (or re-joined) asking for bytes from `offset` on. */
+/** A child joined (or re-joined) asking for bytes from `offset` on. It is
+ *  tied to the ring only if the ring still holds that offset (cut-through);
+ *  otherwise it is served from flash and holds nothing back. */
 export function childStarts(l: Link, offset: u32, h: Hier): void {
   const total = listBytesFor(h.sizeBytes) + h.sizeBytes;
   l.sendOff = offset <= total ? offset : total;
-  l.ringMode = true;
+  const t = transferOf(h);
+  l.ringMode = t != null && !t.storeAndForward && !t.complete && l.sendOff >= t.listBytes &&
+    <u64>l.sendOff + <u64>cfg.ringBytes >= <u64>t.recvOff;
 }
 
 export function releaseTransfer(h: Hier): void {

@@ -1,7 +1,8 @@
 // `pfs sim`: runs the deterministic fleet simulator and prints a summary, or
 // with --json one JSON object as the last line.
 
-import { runFleet, FleetOptions, FleetResult, FLEET_DEFAULTS } from "../sim/fleet.js";
+import { runFleet, FleetOptions, FleetResult, FLEET_DEFAULTS, RelayMode } from "../sim/fleet.js";
+import { presetNames } from "../load/presets.js";
 import { formatAddr, addrOf } from "../sim/world.js";
 import { num, parse, UsageError } from "./args.js";
 
@@ -22,6 +23,14 @@ export const SIM_USAGE = `usage: pfs sim [--phones N] [--models M] [--files F] [
   --late N        extra phones that boot after the fault phase
   --fault-ms MS   length of the fault phase (default 10000 when faults are on)
   --seed S        one seed from which everything derives (default 1)
+  --load PRESET   relay a load through the trees: ${presetNames().join(", ")}
+  --mode M        cut-through (default), store-and-forward (the vendor's way)
+                  or direct (no PFS: every phone fetches from the server)
+  --wan-kbps W    WAN bandwidth to the TFTP server (default 2000)
+  --wan-rtt-ms R  WAN round trip (default 80)
+  --lan-mbps L    each phone's LAN port (default 100)
+  --tftp-blksize B, --tftp-window N   TFTP block size (1428) and window (1: lockstep)
+  --rogues K      phones that turn rogue and send corrupted firmware bytes
   --json          print one JSON object as the last line
   --verbose       print every core event as it happens`;
 
@@ -30,6 +39,8 @@ export function simCommand(argv: string[], out: (line: string) => void): number 
     phones: { type: "string" }, models: { type: "string" }, files: { type: "string" }, seed: { type: "string" },
     loss: { type: "string" }, dup: { type: "string" }, "jitter-ms": { type: "string" }, crash: { type: "string" },
     restart: { type: "string" }, "root-crashes": { type: "string" }, "interior-crashes": { type: "string" }, partitions: { type: "string" }, late: { type: "string" }, "fault-ms": { type: "string" },
+    load: { type: "string" }, mode: { type: "string" }, "wan-kbps": { type: "string" }, "wan-rtt-ms": { type: "string" },
+    "lan-mbps": { type: "string" }, "tftp-blksize": { type: "string" }, "tftp-window": { type: "string" }, rogues: { type: "string" },
     json: { type: "boolean" }, verbose: { type: "boolean" }, help: { type: "boolean" },
   }, SIM_USAGE);
   if (values.help) {
@@ -52,6 +63,14 @@ export function simCommand(argv: string[], out: (line: string) => void): number 
     partitions: num(values.partitions, "partitions", d.partitions, SIM_USAGE),
     late: num(values.late, "late", d.late, SIM_USAGE),
     faultMs: num(values["fault-ms"], "fault-ms", d.faultMs, SIM_USAGE),
+    load: values.load as string | undefined,
+    mode: (values.mode as RelayMode | undefined) ?? d.mode,
+    wanKbps: num(values["wan-kbps"], "wan-kbps", d.wanKbps, SIM_USAGE),
+    wanRttMs: num(values["wan-rtt-ms"], "wan-rtt-ms", d.wanRttMs, SIM_USAGE),
+    lanMbps: num(values["lan-mbps"], "lan-mbps", d.lanMbps, SIM_USAGE),
+    tftpBlksize: num(values["tftp-blksize"], "tftp-blksize", d.tftpBlksize, SIM_USAGE),
+    tftpWindow: num(values["tftp-window"], "tftp-window", d.tftpWindow, SIM_USAGE),
+    rogues: num(values.rogues, "rogues", d.rogues, SIM_USAGE),
   };
   if (values.verbose) {
     opts.observer = (t, phone, xid, code, n, a, b) =>
@@ -66,12 +85,21 @@ export function simCommand(argv: string[], out: (line: string) => void): number 
   }
   if (!values.json) {
     out(`seed ${result.seed}: ${result.phones} phones, ${result.live} live, ${result.orphans} orphans, converged at ${result.convergedMs ?? "never"} ms virtual, ${result.wallMs} ms wall`);
+    const r = result.relay;
+    if (r !== undefined) {
+      out(`  ${r.mode} ${r.load}: ${r.verified} of ${result.live} verified, done at ${r.doneMs ?? "never"} ms; one phone alone ${r.singleMs} ms; limit ${r.limitMs} ms`);
+      out(`  WAN ${r.wanBytes} bytes (${(r.wanBytes / r.loadBytes).toFixed(3)} x the load), ${r.serverContacts} phones contacted the server, ${r.refetchedBytes} bytes re-sent, ${r.corruptBlocks} bad blocks caught`);
+    }
     for (const h of result.hierarchies) {
       out(`  ${h.xid} ${h.model.padEnd(9)} ${h.file.padEnd(28)} ${String(h.members).padStart(5)} phones  roots=${h.roots} depth=${h.maxDepth}/${h.depthBound} attached=${h.attached}`);
     }
   }
   for (const e of result.errors) out(`error: ${e}`);
   if (!result.ok) out(`FAILED: reproduce with --seed ${result.seed}`);
-  if (values.json) out(JSON.stringify(result));
+  if (values.json) {
+    // The relay's figures sit at the top level beside the tree's.
+    const { relay, ...rest } = result;
+    out(JSON.stringify(relay === undefined ? rest : { ...rest, ...relay, relay: undefined }));
+  }
   return result.ok ? 0 : 1;
 }

@@ -68,7 +68,9 @@ export function checkFleet(phones: SimPhone[], hierarchies: HierarchyInfo[], fin
     let roots = 0;
     let maxChildren = 0;
     for (const p of phones) {
-      if (!p.alive || p.core === null) continue;
+      // A rogue is an attacker, not a member: the honest phones route
+      // around it (it may even stay the root of a tree nobody follows).
+      if (!p.alive || p.core === null || p.rogue) continue;
       const slot = p.slots.get(h.xid);
       if (slot === undefined) continue;
       const x = p.core.x;

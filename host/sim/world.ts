@@ -139,6 +139,8 @@ export interface RelayStats {
   wanSkippedBytes: number;
   /** Phones that fetched anything from the server. */
   serverContacts: Set<number>;
+  /** Fetches asked by a phone that was not a confirmed root: must stay 0. */
+  nonRootFetches: number;
   /** Bytes offered to a phone at offsets it already held checked (the
    *  cores count them; crashed cores' counts are kept here). */
   refetchedBytes: number;
@@ -164,7 +166,7 @@ export class World {
   observer: EventObserver | null = null;
   readonly stats: WorldStats = { datagramsSent: 0, datagramsDelivered: 0, datagramsLost: 0, streamsOpened: 0, streamBytes: 0, coreCalls: 0, events: 0 };
   readonly relay: RelayStats = {
-    wanBytes: [], wanSkippedBytes: 0, serverContacts: new Set(), refetchedBytes: 0, corruptHeld: 0, flashBytesWritten: 0, fileDone: new Map(),
+    wanBytes: [], wanSkippedBytes: 0, serverContacts: new Set(), nonRootFetches: 0, refetchedBytes: 0, corruptHeld: 0, flashBytesWritten: 0, fileDone: new Map(),
   };
   readonly eventCounts = new Map<number, number>();
   /** Active server fetches (they share the WAN). */
@@ -421,6 +423,8 @@ export class World {
     const sf = p.slotFiles.get(slot);
     if (sf === undefined || this.opts.relay === undefined) throw new Error(`phone ${p.index}: fetch for a slot without a file`);
     this.relay.serverContacts.add(p.index);
+    // Only a confirmed root (or a direct fetcher, also a root) may go to the server.
+    if (p.core!.x.hierRole(slot) !== 3 /* Role.Root */) this.relay.nonRootFetches++;
     const job = startWanFetch(p.index, p.gen, handle, sf.model, sf.file.stream.subarray(0, total), sf.file.list.length, from);
     p.fetches.set(handle, job);
     this.wanJobs.add(job);
