@@ -219,8 +219,15 @@ export function onWriteDone(nowMs: f64, handle: i32, len: i32): void {
     return;
   }
   const l = unchecked(links[handle]);
-  writeDone(l, <u32>len);
-  if (l.hier >= 0) pump(unchecked(hiers[l.hier]), l.hier, nowMs);
+  if (writeDone(l, <u32>len)) pumpAll(nowMs); // a staging buffer is free: whoever waits for one goes on
+  else if (l.hier >= 0) pump(unchecked(hiers[l.hier]), l.hier, nowMs);
+}
+
+function pumpAll(nowMs: f64): void {
+  for (let i = 0, n = hiers.length; i < n; i++) {
+    const h = unchecked(hiers[i]);
+    if (h.role != ROLE_IDLE && h.relay) pump(h, i, nowMs);
+  }
 }
 
 /** The host wrote `len` more bytes of slot's OUT_FLASH_WRITE views. */
@@ -269,6 +276,9 @@ export function onTimer(nowMs: f64): void {
     treeTimer(h, nowMs);
     if (h.role != ROLE_IDLE) electionTimer(h, nowMs);
   }
+  // Whatever waits for a buffer or a cursor gets a look at every wake-up,
+  // so no lost nudge can stall a transfer for good.
+  pumpAll(nowMs);
 }
 
 export function nextDeadlineMs(): f64 {

@@ -405,14 +405,17 @@ export function flashReadDone(handle: i32, l: Link, n: u32): void {
   sendChunk(handle, l, CHUNK_STAGING, unchecked(staging[l.staging]), len);
 }
 
-/** The host wrote `n` more bytes of this link's views to its socket. */
-export function writeDone(l: Link, n: u32): void {
+/** The host wrote `n` more bytes of this link's views to its socket.
+ *  Returns true when a staging buffer came free (others may wait for one). */
+export function writeDone(l: Link, n: u32): bool {
   l.completeChunks(n);
   if (l.staging >= 0 && !l.readPending && !l.hasChunk(CHUNK_STAGING)) {
     unchecked((stagingOwner[l.staging] = -1));
     l.staging = -1;
     l.stagedLen = 0;
+    return true;
   }
+  return false;
 }
 
 /** Flash writes, serving children, completion: after anything that moved. */

@@ -75,8 +75,10 @@ export function checkFleet(phones: SimPhone[], hierarchies: HierarchyInfo[], fin
       if (slot === undefined) continue;
       const x = p.core.x;
       const i = p.index;
+      const r = x.hierRole(slot);
+      if (r === Role.Idle) continue; // it lingered and left: it needs nothing more
       members++;
-      role[i] = x.hierRole(slot);
+      role[i] = r;
       if (role[i] === Role.Root) roots++;
       const pa = x.hierParent(slot) >>> 0;
       parent[i] = pa === 0 ? -1 : indexOf(pa);
