@@ -78,7 +78,11 @@ export interface FleetResult {
   wallMs: number;
   hierarchies: CheckReport["hierarchies"];
   errors: string[];
-  stats: WorldStats & { crashes: number; restarts: number; partitions: number; merges: number; moves: number; malformed: number };
+  stats: WorldStats & {
+    crashes: number; restarts: number; partitions: number; merges: number; moves: number; malformed: number;
+    /** Crashes of a phone that was root, or a parent, of a file it had not finished. */
+    rootCrashesMidFile: number; interiorCrashesMidFile: number;
+  };
   /** With a load (issue 3). */
   relay?: RelayResult;
 }
@@ -185,7 +189,7 @@ export class Fleet {
   readonly hierarchies: HierarchyInfo[] = [];
   readonly catalog: SimModel[];
   private readonly started = performance.now();
-  private readonly counts = { crashes: 0, restarts: 0, partitions: 0 };
+  private readonly counts = { crashes: 0, restarts: 0, partitions: 0, rootCrashesMidFile: 0, interiorCrashesMidFile: 0 };
   private readonly quietFrom: number;
   private readonly limitMs: number;
   private goodSince: number | null = null;
@@ -249,6 +253,13 @@ export class Fleet {
           const p = pickVictim();
           if (p === null || !p.alive) return;
           counts.crashes++;
+          // Was it a root or a parent in the middle of a file it relays?
+          for (const slot of p.slotFiles.keys()) {
+            const x = p.core!.x;
+            if (x.hierVerified(slot) === 1) continue;
+            if (x.hierRole(slot) === Role.Root) counts.rootCrashesMidFile++;
+            else if (x.hierChild(slot, 0) !== 0 || x.hierChild(slot, 1) !== 0) counts.interiorCrashesMidFile++;
+          }
           world.crash(p, rst);
           o.onCrash?.(world.nowMs, p.index, rst);
           if (comesBack) {

@@ -2,7 +2,9 @@
 // "<file>.blk" (the block list) and then "<file>" with TFTP: after a request
 // round trip, each round sends `window` blocks of `blksize` bytes (window 1 is
 // RFC 1350's lockstep; more is RFC 7440's windowsize) and waits an RTT for the
-// ACK. Concurrent fetches share the link's bandwidth equally. TFTP cannot
+// ACK. Concurrent fetches queue for the link in turn (first come, first
+// served): a lockstep flow leaves it idle while it waits for its ACK, so a few
+// flows do not slow each other; many saturate it and share it. TFTP cannot
 // start mid-file, so a fetch that resumes at byte N still pulls the bytes
 // before N over the WAN (the host drops them); a root that already holds the
 // list skips the ".blk" request.
@@ -39,15 +41,23 @@ export function startWanFetch(phone: number, gen: number, handle: number, model:
   return { phone, gen, handle, model, stream, listBytes, from, pos, roundBytes: 0, pending: null, cancelled: false };
 }
 
-/** Sizes the next round of `job` and returns how long it takes, in ms. */
-export function wanRound(job: WanFetch, wan: WanOptions, activeFetches: number): number {
+/** The shared link: when it is next free to send. */
+export interface WanLink {
+  freeAtMs: number;
+}
+
+/** Sizes the next round of `job`, started at `nowMs`, and returns when its
+ *  last byte reaches the root: a request round trip for a new file, the
+ *  wait for the link, the bytes at the link's rate, then the way over. */
+export function wanRound(job: WanFetch, wan: WanOptions, link: WanLink, nowMs: number): number {
   const end = job.pos < job.listBytes ? job.listBytes : job.stream.length;
   job.roundBytes = Math.min(wan.window * wan.blksize, end - job.pos);
-  const shareBitsPerSec = wan.bitsPerSec / Math.max(1, activeFetches);
-  let ms = wan.rttMs + (job.roundBytes * 8 * 1000) / shareBitsPerSec;
-  // A new TFTP request (RRQ, option ack) costs one more round trip.
-  if (job.pos === 0 || job.pos === job.listBytes) ms += wan.rttMs;
-  return ms;
+  // The ACK (or a new RRQ and its option ack) travels to the server first.
+  let readyMs = nowMs + wan.rttMs / 2;
+  if (job.pos === 0 || job.pos === job.listBytes) readyMs += wan.rttMs;
+  const startMs = Math.max(readyMs, link.freeAtMs);
+  link.freeAtMs = startMs + (job.roundBytes * 8 * 1000) / wan.bitsPerSec;
+  return link.freeAtMs + wan.rttMs / 2;
 }
 
 /** What one phone alone needs to fetch `bytes` this way, in ms (the theory

@@ -12,7 +12,7 @@ import { CoreSink, PfsCore } from "../core/core.js";
 import type { RelayFile } from "../load/blocklist.js";
 import { Agenda } from "./queue.js";
 import { Rng } from "./random.js";
-import { startWanFetch, WanFetch, WanOptions, wanRound } from "./wan.js";
+import { startWanFetch, WanFetch, WanLink, WanOptions, wanRound } from "./wan.js";
 
 /** Phone i has address 10.0.0.0 + i + 1 (10.0.0.1 is phone 0). */
 export const ADDR_BASE = 0x0a000001;
@@ -169,8 +169,9 @@ export class World {
     wanBytes: [], wanSkippedBytes: 0, serverContacts: new Set(), nonRootFetches: 0, refetchedBytes: 0, corruptHeld: 0, flashBytesWritten: 0, fileDone: new Map(),
   };
   readonly eventCounts = new Map<number, number>();
-  /** Active server fetches (they share the WAN). */
+  /** Active server fetches; they queue for the one WAN link. */
   readonly wanJobs = new Set<WanFetch>();
+  private readonly wanLink: WanLink = { freeAtMs: 0 };
 
   constructor(readonly opts: WorldOptions) {
     this.rng = Rng.derive(opts.seed, "world");
@@ -432,8 +433,8 @@ export class World {
   }
 
   private scheduleWan(job: WanFetch): void {
-    const ms = wanRound(job, this.opts.relay!.wan, this.wanJobs.size);
-    this.agenda.push({ atMs: this.nowMs + ms, seq: 0, kind: "wan", job });
+    const atMs = wanRound(job, this.opts.relay!.wan, this.wanLink, this.nowMs);
+    this.agenda.push({ atMs, seq: 0, kind: "wan", job });
   }
 
   /** One TFTP round arrived at the root's host: skip what precedes the
