@@ -8,59 +8,107 @@ import { Fleet, FleetOptions } from "../sim/fleet.js";
 import { addrOf, indexOf, SimPhone } from "../sim/world.js";
 import { Ev } from "../core/abi.js";
 import { num, parse } from "./args.js";
+import { presetNames } from "../load/presets.js";
 import { xidName } from "../sim/check.js";
 
-export const DEMO_USAGE = `usage: pfs demo [--phones N] [--seed S] [--fast] [--verbose]
-  A simulated subnet: two phone models, two files each, 5% datagram loss,
-  one root crashing mid-run and two late joiners. Prints what each phone
-  says, then the trees.
-  --phones N   phones (default 20)
-  --seed S     seed (default 1)
-  --fast       do not pace the output
-  --verbose    also print solicitations and refused joins`;
+export const DEMO_USAGE = `usage: pfs demo [--phones N] [--seed S] [--load PRESET] [--fast] [--verbose]
+  A fleet upgrade on a simulated subnet: two phone models each fetch the five
+  components of their load through PFS over a slow WAN (2000 kbit/s, 80 ms
+  RTT, TFTP windowsize 16), 2% datagram loss, and the root of one file
+  crashing mid-file. Prints what each phone says, each phone's progress per
+  component as it goes, then two of the trees and the totals.
+  --phones N     phones (default 12)
+  --seed S       seed (default 1)
+  --load PRESET  ${presetNames().join(", ")} (default cp7961-9.4.2)
+  --fast         do not pace the output for a person watching
+  --verbose      also print solicitations, refused joins and lost children`;
 
 /** Events a person watching wants; the rest only with --verbose. */
-const QUIET = new Set<number>([Ev.Solicit, Ev.Refused, Ev.RootAd, Ev.ChildLost]);
+const QUIET = new Set<number>([Ev.Solicit, Ev.Refused, Ev.RootAd, Ev.ChildLost, Ev.Claim, Ev.Yield]);
+
+/** Virtual time between two progress tables. */
+const PROGRESS_EVERY_MS = 10_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function demoCommand(argv: string[], out: (line: string) => void): Promise<number> {
   const { values } = parse(argv, {
-    phones: { type: "string" }, seed: { type: "string" }, fast: { type: "boolean" }, verbose: { type: "boolean" }, help: { type: "boolean" },
+    phones: { type: "string" }, seed: { type: "string" }, load: { type: "string" }, fast: { type: "boolean" },
+    verbose: { type: "boolean" }, help: { type: "boolean" },
   }, DEMO_USAGE);
   if (values.help) {
     out(DEMO_USAGE);
     return 0;
   }
-  const phones = num(values.phones, "phones", 20, DEMO_USAGE);
+  const phones = num(values.phones, "phones", 12, DEMO_USAGE);
   const seed = num(values.seed, "seed", 1, DEMO_USAGE);
+  const load = (values.load as string | undefined) ?? "cp7961-9.4.2";
   const paced = !values.fast && process.stdout.isTTY === true && process.env.CI === undefined;
   let fleet: Fleet | null = null;
+  const who = (phone: number) => formatAddr(addrOf(phone)).padEnd(11);
   const opts: Partial<FleetOptions> = {
-    phones, seed, models: 2, files: 2, loss: 0.05, rootCrashes: 1, restart: 1, late: 2, faultMs: 8000,
-    onCrash: (t, phone, rst) => out(`${formatAddr(addrOf(phone)).padEnd(11)} *** ${clock(t)} ${rst ? "process killed: its sockets reset" : "power lost: it goes silent"}`),
-    onRestart: (t, phone) => out(`${formatAddr(addrOf(phone)).padEnd(11)} *** ${clock(t)} boots again`),
+    phones, seed, models: 2, load, wanKbps: 2000, wanRttMs: 80, lanMbps: 100, tftpWindow: 16,
+    loss: 0.02, interiorCrashes: 1, restart: 1, faultMs: 15_000,
+    onCrash: (t, phone, rst) => out(`${who(phone)} *** ${clock(t)} ${rst ? "process killed: its sockets reset" : "power lost: it goes silent"}`),
+    onRestart: (t, phone) => out(`${who(phone)} *** ${clock(t)} boots again`),
     observer: (t, phone, xid, code, n, a, b) => {
-      if (!values.verbose && QUIET.has(code)) return;
+      if (!values.verbose && QUIET.has(code) && !(code === Ev.Claim && n === 0)) return;
       const h = fleet?.hierarchies.find((x) => x.xid === xid);
       const lines = formatEvent(t, addrOf(phone), xid, code, n, a, b, h);
-      if (lines !== null) for (const l of lines) out(`${formatAddr(addrOf(phone)).padEnd(11)} ${l}`);
+      if (lines !== null) for (const l of lines) out(`${who(phone)} ${l}`);
     },
   };
-  out(`PFS demo: ${phones} phones, models CP-7961G and CP-7941G, 2 files each, seed ${seed}`);
-  out(`(virtual time; 5% of datagrams lost; a root crashes and comes back; 2 phones boot late)\n`);
+  out(`PFS demo: ${phones} phones (CP-7961G and CP-7941G) upgrading to ${load} through PFS, seed ${seed}`);
+  out(`(virtual time; WAN 2000 kbit/s 80 ms RTT; 2% of datagrams lost; a parent crashes mid-file: its children resume elsewhere)\n`);
   fleet = new Fleet(opts);
+  let nextTable = PROGRESS_EVERY_MS;
   while (!fleet.step()) {
-    if (paced) await sleep(20);
+    if (fleet.world.nowMs >= nextTable) {
+      printProgress(fleet, out);
+      nextTable += PROGRESS_EVERY_MS;
+    }
+    if (paced) await sleep(5);
   }
   const result = fleet.result();
+  printProgress(fleet, out);
   out("");
-  for (const h of fleet.hierarchies) printTree(fleet.world.phones, h.xid, `${xidName(h.xid)} ${h.model} ${h.file}`, out);
-  out(`${result.live} of ${result.phones} phones live, ${result.orphans} orphans, converged at ${result.convergedMs ?? "never"} ms virtual ` +
-    `(${result.stats.crashes} crash, ${result.stats.merges} merges, ${result.stats.moves} rebalancing moves)`);
+  for (const h of fleet.hierarchies.slice(0, 2)) printTree(fleet.world.phones, h.xid, `${xidName(h.xid)} ${h.model} ${h.file}`, out);
+  const x = result.relay!;
+  const loads = fleet.catalog.length;
+  out(`${x.verified} of ${result.live} phones hold the whole load checked, done at ${((x.doneMs ?? 0) / 1000).toFixed(1)} s virtual.`);
+  out(`The WAN carried ${x.wanBytes} bytes: ${(x.wanBytes / x.loadBytes).toFixed(3)} loads of ${x.loadBytes} bytes for ${loads} models; ` +
+    `its own limit for that is ${((loads * x.limitMs) / 1000).toFixed(1)} s, and one phone alone takes ${(x.singleMs / 1000).toFixed(1)} s for one load.`);
+  out(`${x.serverContacts} phones went to the server, each a root (${result.hierarchies.length} hierarchies); ${result.stats.crashes} crash, ` +
+    `${x.refetchedBytes} bytes sent twice, ${x.corruptBlocks} bad blocks caught.`);
   for (const e of result.errors) out(`error: ${e}`);
   if (!result.ok) out(`FAILED: reproduce with pfs demo --seed ${seed}`);
   return result.ok ? 0 : 1;
+}
+
+/** One line per phone: how much of each component it holds checked. */
+function printProgress(fleet: Fleet, out: (line: string) => void): void {
+  const comps = fleet.catalog[0].files.map((f) => f.name.split(".")[0].replace(/\d.*$/, ""));
+  out(`\n--- ${clock(fleet.world.nowMs)} progress: KB held checked, percent (R: this phone is the root, fed by the server)`);
+  out(`  ${"phone".padEnd(11)} ${"model".padEnd(9)} ${comps.map((c) => c.padStart(13)).join("")}`);
+  for (const p of fleet.world.phones) {
+    if (!p.alive || p.core === null) {
+      out(`  ${formatAddr(p.addr).padEnd(11)} (down)`);
+      continue;
+    }
+    const cells = fleet.catalog[p.model].files.map((f) => {
+      const xid = p.core!.xidOf(fleet.catalog[p.model].model, f.name);
+      const slot = p.slots.get(xid);
+      if (slot === undefined) return "-".padStart(13);
+      const x = p.core!.x;
+      const listBytes = (x.hierTotal(slot) >>> 0) - f.sizeBytes;
+      const held = Math.max(0, (x.hierHeld(slot) >>> 0) - listBytes);
+      const pct = x.hierVerified(slot) === 1 ? 100 : Math.floor((held * 100) / f.sizeBytes);
+      const root = x.hierRole(slot) === Role.Root ? "R" : " ";
+      return `${String(Math.round(held / 1024)).padStart(5)}K ${String(pct).padStart(3)}%${root}`.padStart(13);
+    });
+    out(`  ${formatAddr(p.addr).padEnd(11)} ${fleet.catalog[p.model].model.padEnd(9)} ${cells.join("")}`);
+  }
+  out("");
 }
 
 function printTree(phones: SimPhone[], xid: number, title: string, out: (line: string) => void): void {

@@ -75,6 +75,10 @@ export function formatEvent(
       return [line("INF", `${x} Left the hierarchy`)];
     case Ev.RootAd:
       return null;
+    case Ev.FileDone:
+      return [line("NOT", `${x} ${names?.file ?? "file"} complete: ${a} bytes checked and in flash${b > 0 ? ` (${b} bytes discarded on the way)` : ""}`)];
+    case Ev.Corrupt:
+      return [line("ERR", `${x} ${b === 0xffffffff ? "block list" : `block ${b}`} from ${a === 0 ? "the server" : formatAddr(a)} failed its SHA-256 check: dropped, source avoided`)];
     default:
       return [line("DBG", `${x} event ${code} n=${n} a=${hex8(a)} b=${hex8(b)}`)];
   }

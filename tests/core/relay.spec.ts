@@ -1,0 +1,641 @@
+// relay.ts through the core: firmware bytes from the server to a root, from
+// a root to its children as DATA frames, and from a parent into a child.
+//
+// One transfer is one offset space: the block list [0, listBytes) (SHA-256
+// of every 16 KiB block), then the file [listBytes, total). The tests build
+// a file (40000 bytes = 3 blocks: 16384 + 16384 + 7232; or 200000 bytes = 13
+// blocks, more than the 8-block ring of these boots), hash its blocks and its
+// list with the host's SHA-256 (the same env.sha256 the core imports), and
+// pass the list hash to need() after the model and file names.
+//
+// A model host (relay-support.ts) drains the outbox after every call and
+// checks every relay record as it goes: flash writes in order with the right
+// bytes, each DATA head followed by the view of its payload with the right
+// bytes, contiguous per child, and flash reads only of what is written.
+// `problems()` counts broken rules and must stay 0 everywhere.
+//
+//   1. a root fetches list + file from the server and writes it to flash;
+//   2. bad bytes from the server (a block, the list) never reach flash;
+//   3. a root serves a child from its resume offset, list first from 0,
+//      with a bounded number of bytes in flight;
+//   4. backpressure: a full ring closes the receive window; late joiners are
+//      served from flash;
+//   5. a child takes DATA only at its next byte, and drops and avoids a
+//      parent that sends a bad block;
+//   6. store-and-forward serves nothing before the file is whole in flash;
+//   7. a whole relay allocates nothing after init.
+
+import * as core from "../../assembly/core";
+import { Candidate } from "../../assembly/candidate";
+import { hiers, NO_STREAM, ROLE_ATTACHED } from "../../assembly/hierarchy";
+import { FETCH_RETRY_MS } from "../../assembly/limits";
+import { LINK_CHILD, LINK_SERVER, links } from "../../assembly/link";
+import { BLOCK_BYTES, CHILD_INFLIGHT_BYTES, heldOffset, listBytesFor, transferOf } from "../../assembly/relay";
+import { REFUSE_FULL } from "../../assembly/wire";
+import { fileXid, frAccept, frRefuse, now, P1, P2, P3, runUntil } from "./support";
+import {
+  ack, attachRelay, autoAck, blockAt, bootRelay, buildFrames, capture, captureLen, closes, connects, corruptA,
+  corruptB, corrupts, dFirst, dFirstLen, dFirstSeq, dFrames, dNext, dones, doneA, doneB, doneSeq, drain, dSent,
+  dStaged, feedBytes, feedBytesZeroCopy, feedServer, fetches, fetchFrom, fetchHandle, fetchSlot, fetchTotal,
+  fillHeapHoles, flashAcked, flashDone, flashNext, flashWrites, joinAt, joins, lastConnectAddr, lastConnectHandle,
+  lastJoinOffset, lastReadHandle, lastReadLen, lastReadOff, linkOpen, listBytes, makeFile, malformed, NONE,
+  offerServer, parentLost, problems, reads, readsPending, RING_BYTES, rootRelay, serveRead, serverPos, setAutoFlash,
+  setAutoRead, setCapture, total, unacked, viewsIntact, wire,
+} from "./relay-support";
+
+const SMALL: u32 = 40000; //  3 blocks: fits the ring
+const LARGE: u32 = 200000; // 13 blocks: more than the ring (8)
+
+const root1: StaticArray<u32> = [P1];
+const chain2: StaticArray<u32> = [P1, P2];
+const newChain: StaticArray<u32> = [P1, P3];
+const refusal = new StaticArray<Candidate>(2);
+refusal[0] = new Candidate();
+refusal[1] = new Candidate();
+
+/** Reports every flash write asked for, as often as new ones come. */
+function flashAll(): void {
+  for (let i = 0; i < 100 && flashAcked < flashNext; i++) flashDone(flashNext - flashAcked);
+}
+
+/** The root's transfer: bytes received in order (checked or not). */
+function recvOff(): u32 {
+  const t = transferOf(hiers[0]);
+  return t == null ? NONE : t.recvOff;
+}
+
+// ---------------------------------------------------------------- 1. server to flash
+
+describe("a relay root: server to flash", () => {
+  test("fetches list + file from 0 and writes the checked stream to flash in order, zero-copy", () => {
+    bootRelay();
+    makeFile(SMALL, 1);
+    expect(listBytes).toBe(96);
+    expect(total).toBe(40096);
+    const slot = rootRelay();
+    expect(fetches).toBe(1);
+    expect(fetchSlot).toBe(<u32>slot);
+    expect(fetchFrom).toBe(0);
+    expect(fetchTotal).toBe(total);
+    expect(links[fetchHandle].kind).toBe(LINK_SERVER);
+    expect(hiers[0].server).toBe(fetchHandle);
+
+    // 777-byte pieces: windows straddle the list's end and every block end.
+    expect(feedServer(total, 777)).toBe(total);
+    expect(problems()).toBe(0);
+    expect(flashNext).toBe(total); // flash writes cover [0, total) in order, bytes checked
+    expect(flashWrites).toBeGreaterThanOrEqual(4); // the list and three blocks
+    expect(corrupts).toBe(0);
+    expect(dones).toBe(0); // nothing reported written yet
+    expect(hiers[0].verified).toBe(false);
+    expect(core.rxWindow(fetchHandle)).toBe(0); // the whole stream is in
+
+    // Flash reports in uneven pieces; done only with the last byte.
+    flashDone(10000);
+    flashDone(30000);
+    expect(dones).toBe(0);
+    expect(hiers[0].verified).toBe(false);
+    flashDone(total - 40000);
+    expect(dones).toBe(1);
+    expect(doneA).toBe(SMALL);
+    expect(doneB).toBe(0);
+    expect(hiers[0].verified).toBe(true);
+    expect(heldOffset(hiers[0])).toBe(total);
+    expect(problems()).toBe(0);
+  });
+
+  test("the same through onStreamData: every offered byte taken, the file done once", () => {
+    bootRelay();
+    makeFile(SMALL, 2);
+    rootRelay();
+    setAutoFlash(true);
+    while (serverPos < total) {
+      const want = total - serverPos < 3000 ? total - serverPos : 3000;
+      expect(offerServer(want)).toBe(<i32>want);
+    }
+    expect(problems()).toBe(0);
+    expect(flashNext).toBe(total);
+    expect(dones).toBe(1);
+    expect(doneA).toBe(SMALL);
+    expect(doneB).toBe(0);
+    expect(hiers[0].verified).toBe(true);
+    expect(malformed).toBe(0);
+  });
+});
+
+// ---------------------------------------------------------------- 2. bad bytes from the server
+
+describe("a relay root: bad bytes from the server", () => {
+  test("a bad byte in block 1: EV_CORRUPT(block 1), block 1 never reaches flash, held stays at the end of block 0, the fetch closed", () => {
+    bootRelay();
+    makeFile(SMALL, 3);
+    rootRelay();
+    setAutoFlash(true);
+    const server = fetchHandle;
+    feedServer(total, 1000, blockAt(1) + 5000);
+    expect(problems()).toBe(0); // what reached flash is the real stream
+    expect(corrupts).toBe(1);
+    expect(corruptB).toBe(1);
+    expect(corruptA).toBe(0); // the server
+    expect(flashNext).toBe(blockAt(1)); // the list and block 0, nothing of block 1
+    expect(heldOffset(hiers[0])).toBe(blockAt(1));
+    expect(closes[server]).toBe(1);
+    expect(linkOpen(server)).toBe(false);
+    expect(hiers[0].server).toBe(NO_STREAM);
+    expect(dones).toBe(0);
+    expect(hiers[0].verified).toBe(false);
+  });
+
+  test("after a corrupt block the fetch is retried from the held offset and completes, counting the discarded bytes", () => {
+    bootRelay();
+    makeFile(SMALL, 4);
+    rootRelay();
+    setAutoFlash(true);
+    feedServer(total, 1000, blockAt(1) + 5000);
+    expect(corrupts).toBe(1);
+    const fedBefore = serverPos; // the host fed up to here before the close
+    runUntil(now + FETCH_RETRY_MS);
+    drain();
+    expect(fetches).toBe(2);
+    expect(fetchFrom).toBe(blockAt(1)); // resumes at its checked bytes
+    expect(fetchTotal).toBe(total);
+    expect(feedServer(total, 1000)).toBe(total - blockAt(1));
+    expect(problems()).toBe(0);
+    expect(corrupts).toBe(1);
+    expect(dones).toBe(1);
+    expect(doneA).toBe(SMALL);
+    expect(doneB).toBe(fedBefore - blockAt(1)); // the bad block and what followed it in the same piece
+    expect(hiers[0].verified).toBe(true);
+  });
+
+  test("a bad block list: EV_CORRUPT(0xffffffff), nothing written to flash, the fetch closed and retried from 0", () => {
+    bootRelay();
+    makeFile(SMALL, 5);
+    rootRelay();
+    setAutoFlash(true);
+    const server = fetchHandle;
+    feedServer(total, 1000, 40);
+    expect(corrupts).toBe(1);
+    expect(corruptB).toBe(0xffffffff);
+    expect(corruptA).toBe(0);
+    expect(flashWrites).toBe(0);
+    expect(flashNext).toBe(0);
+    expect(heldOffset(hiers[0])).toBe(0);
+    expect(closes[server]).toBe(1);
+    expect(hiers[0].server).toBe(NO_STREAM);
+    runUntil(now + FETCH_RETRY_MS);
+    drain();
+    expect(fetches).toBe(2);
+    expect(fetchFrom).toBe(0);
+    expect(feedServer(total, 1000)).toBe(total);
+    expect(dones).toBe(1);
+    expect(problems()).toBe(0);
+  });
+});
+
+// ---------------------------------------------------------------- 3. a root serving a child
+
+describe("a relay root serving a child", () => {
+  test("a child joining mid-transfer gets DATA from exactly its resume offset, never past the checked bytes", () => {
+    bootRelay();
+    makeFile(LARGE, 7);
+    rootRelay();
+    setAutoFlash(true);
+    feedServer(blockAt(5) + 100, 4096); // blocks 0..4 checked, 100 bytes of block 5 not yet
+    expect(heldOffset(hiers[0])).toBe(blockAt(5));
+    const c = joinAt(P1, blockAt(2));
+    expect(links[c].kind).toBe(LINK_CHILD);
+    expect(problems()).toBe(0); // 7-byte heads, each followed by its view, right bytes
+    expect(dFrames[c]).toBeGreaterThan(0);
+    expect(dFirst[c]).toBe(blockAt(2));
+    expect(dFirstLen[c]).toBe(BLOCK_BYTES);
+    expect(dNext[c]).toBe(blockAt(5)); // all it can have: checked bytes only
+    expect(dSent[c]).toBe(3 * BLOCK_BYTES);
+
+    autoAck[c] = true;
+    ack(c, unacked(c));
+    expect(feedServer(total, 4096)).toBe(total - (blockAt(5) + 100));
+    expect(problems()).toBe(0);
+    expect(dNext[c]).toBe(total);
+    expect(dSent[c]).toBe(total - blockAt(2));
+    expect(dones).toBe(1);
+  });
+
+  test("a child asking from 0 gets the block list first, then the file", () => {
+    bootRelay();
+    makeFile(SMALL, 8);
+    rootRelay();
+    setAutoFlash(true);
+    feedServer(blockAt(2), 1000);
+    const c = joinAt(P1, 0);
+    expect(problems()).toBe(0);
+    expect(dFirst[c]).toBe(0);
+    expect(dFirstLen[c]).toBe(listBytes); // the list as its own frame, bytes checked
+    expect(dNext[c]).toBe(blockAt(2));
+    autoAck[c] = true;
+    ack(c, unacked(c));
+    feedServer(total, 1000);
+    expect(problems()).toBe(0);
+    expect(dNext[c]).toBe(total);
+  });
+
+  test("a child joining before the list is in gets nothing until the list is checked", () => {
+    bootRelay();
+    makeFile(SMALL, 9);
+    rootRelay();
+    const c = joinAt(P1, 0);
+    feedServer(listBytes - 1, 1000);
+    expect(dFrames[c]).toBe(0);
+    feedServer(blockAt(1) - 1, 1000); // the list, and all but one byte of block 0
+    expect(dFrames[c]).toBe(1);
+    expect(dNext[c]).toBe(listBytes);
+    feedServer(blockAt(1), 1000);
+    expect(dNext[c]).toBe(blockAt(1));
+    expect(problems()).toBe(0);
+  });
+
+  test("bytes in flight to one child are bounded until onWriteDone, which lets more go", () => {
+    bootRelay();
+    makeFile(LARGE, 10);
+    rootRelay();
+    setAutoFlash(true);
+    feedServer(blockAt(7), 4096); // 7 blocks checked, all still in the 8-block ring
+    const c = joinAt(P1, 0);
+    expect(problems()).toBe(0);
+    expect(dNext[c]).toBeLessThan(blockAt(7)); // held back though more is checked
+    expect(unacked(c)).toBeGreaterThan(0);
+    expect(unacked(c)).toBeLessThan(CHILD_INFLIGHT_BYTES + BLOCK_BYTES); // at most one chunk past the bound
+    const before = dNext[c];
+
+    // Nothing more goes while nothing is reported written...
+    feedServer(blockAt(8), 4096);
+    expect(dNext[c]).toBe(before);
+    // ...a partial report of the first view lets nothing through yet...
+    ack(c, 10);
+    expect(unacked(c)).toBeLessThan(CHILD_INFLIGHT_BYTES + BLOCK_BYTES);
+    // ...a whole block reported lets the next one go.
+    ack(c, listBytes + BLOCK_BYTES - 10);
+    expect(dNext[c]).toBeGreaterThan(before);
+    expect(unacked(c)).toBeLessThan(CHILD_INFLIGHT_BYTES + BLOCK_BYTES);
+    expect(problems()).toBe(0);
+
+    autoAck[c] = true;
+    ack(c, unacked(c));
+    feedServer(total, 4096);
+    expect(dNext[c]).toBe(total);
+    expect(problems()).toBe(0);
+  });
+});
+
+// ---------------------------------------------------------------- 4. backpressure
+
+describe("backpressure", () => {
+  test("a child that never reports its writes and a silent flash fill the ring: window 0, onStreamData takes less", () => {
+    bootRelay();
+    makeFile(LARGE, 11);
+    rootRelay();
+    const c = joinAt(P1, 0);
+    let last = 4096;
+    for (let i = 0; i < 200 && last == 4096; i++) last = offerServer(4096);
+    expect(last).toBeLessThan(4096); // the core took less than it was offered
+    expect(core.rxWindow(fetchHandle)).toBe(0);
+    expect(offerServer(4096)).toBe(0);
+    expect(serverPos).toBe(listBytes + RING_BYTES); // exactly a ring of file bytes
+    expect(serverPos).toBeLessThan(total);
+    expect(problems()).toBe(0);
+    expect(unacked(c)).toBeLessThan(CHILD_INFLIGHT_BYTES + BLOCK_BYTES);
+    expect(viewsIntact(c)).toBe(true); // nothing written over the views it holds
+  });
+
+  test("the ring stays shut while a stuck child's views are out, even with flash caught up; it opens once they are written", () => {
+    bootRelay();
+    makeFile(LARGE, 12);
+    rootRelay();
+    setAutoRead(true);
+    const c = joinAt(P1, 0);
+    for (let i = 0; i < 200 && offerServer(4096) > 0; i++) {}
+    expect(core.rxWindow(fetchHandle)).toBe(0);
+    flashAll();
+    expect(flashAcked).toBe(serverPos); // flash holds everything received
+    // Opening the ring now would overwrite bytes the host is still sending.
+    expect(core.rxWindow(fetchHandle)).toBe(0);
+    expect(viewsIntact(c)).toBe(true);
+    const sentBefore = dNext[c];
+
+    ack(c, unacked(c));
+    expect(dNext[c]).toBeGreaterThan(sentBefore); // the child goes on
+    expect(core.rxWindow(fetchHandle)).toBeGreaterThan(0); // and the ring opens again
+    expect(offerServer(4096)).toBeGreaterThan(0);
+    expect(viewsIntact(c)).toBe(true);
+    expect(problems()).toBe(0);
+  });
+
+  test("a late joiner behind the ring is served from flash at exactly its offset and does not hold the ring", () => {
+    bootRelay();
+    makeFile(LARGE, 13);
+    rootRelay();
+    setAutoFlash(true);
+    const a = joinAt(P1, 0);
+    autoAck[a] = true;
+    drain();
+    feedServer(blockAt(10), 4096); // the ring holds blocks 2..9 now
+    expect(dNext[a]).toBe(blockAt(10));
+    const b = joinAt(P2, blockAt(1));
+    expect(reads).toBe(1);
+    expect(lastReadHandle).toBe(b);
+    expect(lastReadOff).toBe(blockAt(1));
+    expect(lastReadLen).toBe(BLOCK_BYTES);
+    expect(dFrames[b]).toBe(0); // nothing until flash has been read
+    expect(serveRead()).toBe(true);
+    expect(dFrames[b]).toBe(1);
+    expect(dFirst[b]).toBe(blockAt(1));
+    expect(dStaged[b]).toBe(1); // the view is the buffer flash was read into
+    expect(problems()).toBe(0);
+
+    // b reports nothing: the rest of the file still flows past it.
+    expect(feedServer(total, 4096)).toBe(total - blockAt(10));
+    expect(dNext[a]).toBe(total);
+    expect(dones).toBe(1);
+    expect(dFrames[b]).toBe(1);
+
+    // b catches up from flash once it reports its writes.
+    setAutoRead(true);
+    autoAck[b] = true;
+    ack(b, unacked(b));
+    for (let i = 0; i < 100 && dNext[b] < total; i++) {
+      runUntil(now + 100);
+      drain();
+    }
+    expect(dNext[b]).toBe(total);
+    expect(problems()).toBe(0);
+  });
+
+  test("a child resuming from 0 after the ring moved on gets the list, then flash reads", () => {
+    bootRelay();
+    makeFile(LARGE, 14);
+    rootRelay();
+    setAutoFlash(true);
+    feedServer(blockAt(10), 4096);
+    const c = joinAt(P2, 0);
+    expect(dFirst[c]).toBe(0);
+    expect(dFirstLen[c]).toBe(listBytes);
+    expect(reads).toBe(1);
+    expect(lastReadHandle).toBe(c);
+    expect(lastReadOff).toBe(listBytes);
+    expect(problems()).toBe(0);
+  });
+});
+
+// ---------------------------------------------------------------- 5. a relay child
+
+/** A fresh child below P1 (the root) with NEED_RELAY; returns the parent handle. */
+function child(size: u32, seed: u32): i32 {
+  bootRelay();
+  makeFile(size, seed);
+  return attachRelay(root1, 1);
+}
+
+describe("a relay child", () => {
+  test("a DATA frame ahead of its next byte closes the parent link (malformed)", () => {
+    const p = child(SMALL, 20);
+    const end = buildFrames(0, 0, listBytes, BLOCK_BYTES, NONE, 32);
+    feedBytes(p, wire, end, 4096);
+    expect(closes[p]).toBe(1);
+    expect(linkOpen(p)).toBe(false);
+    expect(malformed).toBe(1);
+    expect(hiers[0].parent).toBe(NO_STREAM);
+    expect(flashWrites).toBe(0);
+  });
+
+  test("a DATA frame repeating bytes it holds closes the parent link", () => {
+    const p = child(SMALL, 21);
+    let end = buildFrames(0, 0, listBytes, BLOCK_BYTES);
+    end = buildFrames(end, 0, listBytes, BLOCK_BYTES); // the list again
+    feedBytes(p, wire, end, 4096);
+    expect(closes[p]).toBe(1);
+    expect(malformed).toBe(1);
+    expect(heldOffset(hiers[0])).toBe(listBytes); // the first copy was good
+  });
+
+  test("a DATA frame skipping bytes closes the parent link", () => {
+    const p = child(SMALL, 22);
+    let end = buildFrames(0, 0, listBytes, BLOCK_BYTES);
+    end = buildFrames(end, listBytes + 1, blockAt(1), BLOCK_BYTES);
+    feedBytes(p, wire, end, 4096);
+    expect(closes[p]).toBe(1);
+    expect(malformed).toBe(1);
+  });
+
+  test("frames at the right offsets fill it (any split): flash gets the stream, EV_FILE_DONE, verified", () => {
+    const p = child(SMALL, 23);
+    setAutoFlash(true);
+    const end = buildFrames(0, 0, total, 5000); // frames not aligned with blocks
+    expect(feedBytes(p, wire, end, 1234)).toBe(end);
+    expect(problems()).toBe(0);
+    expect(closes[p]).toBe(0);
+    expect(malformed).toBe(0);
+    expect(flashNext).toBe(total);
+    expect(dones).toBe(1);
+    expect(doneA).toBe(SMALL);
+    expect(doneB).toBe(0);
+    expect(hiers[0].verified).toBe(true);
+    expect(hiers[0].role).toBe(ROLE_ATTACHED);
+  });
+
+  test("the same zero-copy, with frames of a whole block", () => {
+    const p = child(SMALL, 24);
+    setAutoFlash(true);
+    let end = buildFrames(0, 0, listBytes, BLOCK_BYTES);
+    end = buildFrames(end, listBytes, total, BLOCK_BYTES);
+    expect(feedBytesZeroCopy(p, wire, end, 3000)).toBe(end);
+    expect(problems()).toBe(0);
+    expect(closes[p]).toBe(0);
+    expect(flashNext).toBe(total);
+    expect(dones).toBe(1);
+    expect(hiers[0].verified).toBe(true);
+  });
+
+  test("a corrupt block: EV_CORRUPT from the parent, the link dropped, the parent avoided, resume at its last good block", () => {
+    bootRelay();
+    makeFile(SMALL, 25);
+    const p = attachRelay(chain2, 2); // parent P2, grandparent (root) P1
+    const connects0 = connects;
+    const joins0 = joins;
+    setAutoFlash(true);
+    const end = buildFrames(0, 0, total, BLOCK_BYTES, blockAt(1) + 77);
+    feedBytes(p, wire, end, 4096);
+    expect(problems()).toBe(0);
+    expect(corrupts).toBe(1);
+    expect(corruptA).toBe(P2);
+    expect(corruptB).toBe(1);
+    expect(closes[p]).toBe(1);
+    expect(malformed).toBe(0);
+    expect(parentLost).toBe(1);
+    expect(flashNext).toBe(blockAt(1)); // block 1 never reached flash
+    expect(heldOffset(hiers[0])).toBe(blockAt(1));
+
+    // The repair goes to the grandparent, resuming at the held offset...
+    expect(connects).toBe(connects0 + 1);
+    expect(lastConnectAddr).toBe(P1);
+    const g = lastConnectHandle;
+    core.onStreamConnected(now, g);
+    drain();
+    expect(joins).toBe(joins0 + 1);
+    expect(lastJoinOffset).toBe(blockAt(1));
+    // ...which is full and points at P2 (the best slot) and P3: not P2.
+    refusal[0].set(P2, 2, 2, 0x80000000);
+    refusal[1].set(P3, 2, 1, 5);
+    frRefuse(g, fileXid(), REFUSE_FULL, refusal, 2);
+    drain();
+    expect(connects).toBe(connects0 + 2);
+    expect(lastConnectAddr).toBe(P3);
+
+    // P3 accepts and sends from the resume offset on: the file completes.
+    const q = lastConnectHandle;
+    core.onStreamConnected(now, q);
+    drain();
+    expect(lastJoinOffset).toBe(blockAt(1));
+    frAccept(q, fileXid(), newChain, 2);
+    drain();
+    expect(hiers[0].role).toBe(ROLE_ATTACHED);
+    const end2 = buildFrames(0, blockAt(1), total, BLOCK_BYTES);
+    expect(feedBytes(q, wire, end2, 4096)).toBe(end2);
+    expect(problems()).toBe(0);
+    expect(dones).toBe(1);
+    expect(doneB).toBeGreaterThanOrEqual(BLOCK_BYTES); // the bad block was discarded
+    expect(hiers[0].verified).toBe(true);
+  });
+
+  test("a corrupt block list from the parent: EV_CORRUPT(0xffffffff), nothing written, the parent dropped", () => {
+    const p = child(SMALL, 26);
+    setAutoFlash(true);
+    const end = buildFrames(0, 0, total, BLOCK_BYTES, 3);
+    feedBytes(p, wire, end, 4096);
+    expect(corrupts).toBe(1);
+    expect(corruptA).toBe(P1);
+    expect(corruptB).toBe(0xffffffff);
+    expect(closes[p]).toBe(1);
+    expect(flashWrites).toBe(0);
+    expect(heldOffset(hiers[0])).toBe(0);
+  });
+});
+
+// ---------------------------------------------------------------- 6. store and forward
+
+describe("store and forward", () => {
+  test("a child gets nothing until the whole file is checked and in flash, then all of it through flash reads", () => {
+    bootRelay();
+    makeFile(SMALL, 30);
+    rootRelay(core.NEED_STORE_FORWARD);
+    const c = joinAt(P1, 0);
+    autoAck[c] = true;
+    expect(feedServer(total, 1000)).toBe(total);
+    expect(heldOffset(hiers[0])).toBe(total); // all checked...
+    expect(flashNext).toBe(total);
+    expect(dFrames[c]).toBe(0); // ...but not in flash yet: nothing for the child
+    expect(reads).toBe(0);
+    flashDone(total - 1);
+    expect(dFrames[c]).toBe(0);
+    expect(reads).toBe(0);
+    expect(dones).toBe(0);
+    flashDone(1);
+    expect(dones).toBe(1);
+    expect(reads).toBe(1); // now it is served, from flash
+    expect(lastReadHandle).toBe(c);
+    expect(lastReadOff).toBe(0);
+    expect(dFrames[c]).toBe(0);
+    setAutoRead(true);
+    drain();
+    for (let i = 0; i < 100 && dNext[c] < total; i++) {
+      runUntil(now + 100);
+      drain();
+    }
+    expect(dNext[c]).toBe(total);
+    expect(dFirst[c]).toBe(0);
+    expect(dFirstSeq[c]).toBeGreaterThan(doneSeq); // no DATA before EV_FILE_DONE
+    expect(dStaged[c]).toBe(dFrames[c]); // every view was a flash-read buffer
+    expect(readsPending).toBe(0);
+    expect(problems()).toBe(0);
+  });
+
+  test("a store-and-forward child of a receiving root: no ring views even when it joins at the ring's bytes", () => {
+    bootRelay();
+    makeFile(LARGE, 31);
+    rootRelay(core.NEED_STORE_FORWARD);
+    setAutoFlash(true);
+    feedServer(blockAt(3), 4096);
+    const c = joinAt(P1, blockAt(1));
+    expect(dFrames[c]).toBe(0);
+    expect(reads).toBe(0);
+    feedServer(total, 4096);
+    expect(dones).toBe(1);
+    setAutoRead(true);
+    autoAck[c] = true;
+    drain();
+    for (let i = 0; i < 100 && dNext[c] < total; i++) {
+      runUntil(now + 100);
+      drain();
+    }
+    expect(dFirst[c]).toBe(blockAt(1));
+    expect(dNext[c]).toBe(total);
+    expect(dStaged[c]).toBe(dFrames[c]);
+    expect(problems()).toBe(0);
+  });
+});
+
+// ---------------------------------------------------------------- 7. allocation
+
+let rootDone: i32 = 0;
+let childDone: i32 = 0;
+let relayProblems: i32 = 0;
+let relayedBytes: u32 = 0;
+
+/** Server -> root -> child: a root fetches the file and serves child P1 (its
+ *  DATA frames captured as sent); then the phone reboots as a child below P1
+ *  and is fed exactly those frames. No expect() in here: it allocates. */
+function relayOnce(): void {
+  bootRelay();
+  makeFile(SMALL, 40);
+  rootRelay();
+  setAutoFlash(true);
+  const c = joinAt(P1, 0);
+  autoAck[c] = true;
+  setCapture(c);
+  feedServer(total, 1500);
+  for (let i = 0; i < 10 && dNext[c] != total; i++) {
+    runUntil(now + 100);
+    drain();
+  }
+  rootDone = dones;
+  relayProblems = problems();
+  const framed = captureLen;
+  relayedBytes = dNext[c];
+
+  bootRelay();
+  const p = attachRelay(root1, 1);
+  setAutoFlash(true);
+  feedBytes(p, capture, framed, 4096);
+  childDone = dones;
+  relayProblems += problems();
+}
+
+describe("allocation", () => {
+  test("a whole relay (server -> root -> child via frames) allocates nothing after init", () => {
+    relayOnce(); // warm-up, and the relay itself works
+    expect(rootDone).toBe(1);
+    expect(relayedBytes).toBe(total);
+    expect(childDone).toBe(1);
+    expect(relayProblems).toBe(0);
+    fillHeapHoles();
+    const a = heap.alloc(1);
+    const b = heap.alloc(1);
+    relayOnce();
+    relayOnce();
+    const c = heap.alloc(1);
+    expect(b - a).toBeGreaterThan(0);
+    expect(c - b).toBe(b - a);
+    expect(rootDone).toBe(1);
+    expect(childDone).toBe(1);
+    expect(relayProblems).toBe(0);
+  });
+});
