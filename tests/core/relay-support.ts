@@ -8,7 +8,9 @@
 //   OUT_WRITE (DATA) a 7-byte head, at once followed by the OUT_WRITE_REF of
 //                    its payload on the same handle, contiguous per handle,
 //                    view bytes == the stream's bytes;
-//   OUT_FLASH_READ   only of bytes already reported written to flash.
+//   OUT_FLASH_READ   only of bytes already reported written to flash;
+// and every view (flash or socket) must still show the right bytes when the
+// host reports it done: the core may not reuse memory a view points into.
 // A broken rule counts in `problems()`; the specs assert it stays 0. Then,
 // where a test asks for it, the host reports flash writes (autoFlash), socket
 // writes (autoAck per handle) and flash reads (autoRead) and walks again.
@@ -22,7 +24,7 @@ import { hiers, ROLE_ATTACHED } from "../../assembly/hierarchy";
 import { OUT_HEADER_BYTES } from "../../assembly/limits";
 import { links, LINK_FREE } from "../../assembly/link";
 import {
-  outboxBase, outboxClear, outboxUsed, OUT_CLOSE, OUT_CONNECT, OUT_EVENT, OUT_FETCH, OUT_FLASH_READ, OUT_FLASH_WRITE,
+  outboxBase, outboxClear, outboxPush, outboxUsed, OUT_CLOSE, OUT_CONNECT, OUT_EVENT, OUT_FETCH, OUT_FLASH_READ, OUT_FLASH_WRITE,
   OUT_WRITE, OUT_WRITE_REF,
 } from "../../assembly/outbox";
 import { BLOCK_BYTES, HASH_BYTES, listBytesFor } from "../../assembly/relay";
@@ -132,15 +134,16 @@ export function rootRelay(flags: u32 = 0): i32 {
 
 const w = new Writer();
 
-/** An inbound stream from `peer` whose JOIN asks for bytes from `offset`. */
-export function joinAt(peer: u32, offset: u32): i32 {
+/** An inbound stream from `peer` whose JOIN asks for bytes from `offset`;
+ *  the outbox is drained unless `drainAfter` is false. */
+export function joinAt(peer: u32, offset: u32, drainAfter: bool = true): i32 {
   const handle = core.onStreamAccept(now, peer);
   assert(handle >= 0, "joinAt: no handle");
   resetHandle(handle);
   const x = w.reset(core.inboxAddr(), <i32>INBOX_BYTES);
   encodeJoin(x, fileXid(), 1, 0, 1, 0, offset);
   core.onStreamData(now, handle, x.length());
-  drain();
+  if (drainAfter) drain();
   return handle;
 }
 
@@ -184,6 +187,12 @@ export function problems(): i32 {
 export let seq: i32 = 0;
 
 // Flash.
+const FVIEWS = 64;
+const fPtr = new StaticArray<usize>(FVIEWS);
+const fOff = new StaticArray<u32>(FVIEWS);
+const fLen = new StaticArray<u32>(FVIEWS);
+let fHead = 0;
+let fCount = 0;
 export let flashSlot: i32 = 0;
 export let flashWrites: i32 = 0;
 /** End of what the core asked to write (writes come in order from 0). */
@@ -288,6 +297,8 @@ export function hostReset(): void {
   flashWrites = 0;
   flashNext = 0;
   flashAcked = 0;
+  fHead = 0;
+  fCount = 0;
   autoFlash = false;
   fetches = 0;
   fetchHandle = -1;
@@ -375,6 +386,8 @@ function ackNow(h: i32, n: u32): void {
     vDone[h] = vDone[h] + take;
     left -= take;
     if (vDone[h] == vLen[i]) {
+      // The socket has sent the whole view: it must still show the bytes.
+      if (!sameAsStream(vPtr[i], vOff[i], vLen[i])) dataBad++;
       vHead[h] = (vHead[h] + 1) % VIEWS;
       vCount[h] = vCount[h] - 1;
       vDone[h] = 0;
@@ -393,7 +406,28 @@ export function flashDone(n: u32): void {
 function flashDoneNow(n: u32): void {
   if (n > flashNext - flashAcked) n = flashNext - flashAcked;
   flashAcked += n;
+  // Flash has copied these views now: they must still show the bytes.
+  while (fCount > 0 && fOff[fHead] + fLen[fHead] <= flashAcked) {
+    if (!sameAsStream(fPtr[fHead], fOff[fHead], fLen[fHead])) flashBad++;
+    fHead = (fHead + 1) % FVIEWS;
+    fCount--;
+  }
   core.onFlashWritten(now, flashSlot, <i32>n);
+}
+
+/** Forgets the flash reads asked for `h` (the host drops them when that
+ *  stream closes). */
+export function dropReads(h: i32): void {
+  let k = 0;
+  for (let i = 0; i < readsPending; i++) {
+    if (rHandle[i] == h) continue;
+    rPtr[k] = rPtr[i];
+    rOff[k] = rOff[i];
+    rLen[k] = rLen[i];
+    rHandle[k] = rHandle[i];
+    k++;
+  }
+  readsPending = k;
 }
 
 /** Serves the oldest flash read: copies the stream's bytes into the
@@ -428,6 +462,26 @@ function recEnd(): usize {
   return outboxBase() + <usize>outboxUsed();
 }
 
+function after(r: usize): usize {
+  return r + <usize>OUT_HEADER_BYTES + <usize>((<u32>load<u16>(r, 2) + 3) & ~3);
+}
+
+/** The record after `r` in the (undrained) outbox, 0 at the end. */
+export function recNext(r: usize): usize {
+  const next = after(r);
+  return next < recEnd() ? next : 0;
+}
+
+/** The first DATA head (an OUT_WRITE whose frame type is T_DATA) on
+ *  `handle` in the (undrained) outbox, 0 if none. */
+export function findDataHead(handle: i32): usize {
+  for (let r = outboxBase(), end = recEnd(); r < end; r = after(r)) {
+    if (load<u8>(r) == OUT_WRITE && load<u32>(r, 8) == <u32>handle && load<u16>(r, 2) >= 3 &&
+        <u32>load<u8>(r + <usize>OUT_HEADER_BYTES, 2) == T_DATA) return r;
+  }
+  return 0;
+}
+
 function walk(): void {
   let r = outboxBase();
   const end = recEnd();
@@ -445,6 +499,14 @@ function walk(): void {
       flashSlot = <i32>a;
       if (b != flashNext || n == 0 || !sameAsStream(ptr, b, n)) flashBad++;
       flashNext = b + n;
+      if (fCount >= FVIEWS) hostBad++;
+      else {
+        const i = (fHead + fCount) % FVIEWS;
+        fPtr[i] = ptr;
+        fOff[i] = b;
+        fLen[i] = n;
+        fCount++;
+      }
     } else if (kind == OUT_WRITE) {
       const h = <i32>b;
       if (len >= 3 && <u32>load<u8>(p, 2) == T_DATA) {
@@ -670,6 +732,20 @@ export function feedBytesZeroCopy(handle: i32, src: usize, len: u32, piece: u32)
 
 export function linkOpen(handle: i32): bool {
   return handle >= 0 && handle < links.length && links[handle].kind != LINK_FREE;
+}
+
+/** Fills the (drained) outbox with filler records (kind 0, which the walk
+ *  ignores) until exactly `free` bytes are left: a host that stopped
+ *  draining. */
+export function fillOutbox(free: i32): void {
+  let left = <i32>OUTBOX_BYTES - outboxUsed() - free;
+  assert(left >= 12 && (left & 3) == 0, "fillOutbox: bad size");
+  while (left >= 12 + 60000 + 16) {
+    outboxPush(0, 0, 0, 60000);
+    left -= 12 + 60000;
+  }
+  outboxPush(0, 0, 0, left - 12);
+  assert(outboxUsed() == <i32>OUTBOX_BYTES - free, "fillOutbox: not filled");
 }
 
 // ---------------------------------------------------------------- heap

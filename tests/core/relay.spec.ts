@@ -24,22 +24,27 @@
 //      parent that sends a bad block;
 //   6. store-and-forward serves nothing before the file is whole in flash;
 //   7. a whole relay allocates nothing after init.
+// Known bugs and limitations close the file as skipped tests (xtest).
 
 import * as core from "../../assembly/core";
 import { Candidate } from "../../assembly/candidate";
-import { hiers, NO_STREAM, ROLE_ATTACHED } from "../../assembly/hierarchy";
-import { FETCH_RETRY_MS } from "../../assembly/limits";
+import { hiers, NO_STREAM, ROLE_ATTACHED, ROLE_CLAIMING, ROLE_ROOT } from "../../assembly/hierarchy";
+import { CLAIM_ADS, FETCH_RETRY_MS } from "../../assembly/limits";
 import { LINK_CHILD, LINK_SERVER, links } from "../../assembly/link";
-import { BLOCK_BYTES, CHILD_INFLIGHT_BYTES, heldOffset, listBytesFor, transferOf } from "../../assembly/relay";
-import { REFUSE_FULL } from "../../assembly/wire";
-import { fileXid, frAccept, frRefuse, now, P1, P2, P3, runUntil } from "./support";
+import { outboxClear, outboxDropped, OUT_WRITE_REF } from "../../assembly/outbox";
+import { BLOCK_BYTES, CHILD_INFLIGHT_BYTES, heldOffset } from "../../assembly/relay";
+import { DATA_HEADER_BYTES, REFUSE_FULL } from "../../assembly/wire";
+import {
+  fileXid, frAccept, frRefuse, now, P1, P2, P3, recB, recKind, recLen, recPayload, runUntil, step,
+} from "./support";
 import {
   ack, attachRelay, autoAck, blockAt, bootRelay, buildFrames, capture, captureLen, closes, connects, corruptA,
-  corruptB, corrupts, dFirst, dFirstLen, dFirstSeq, dFrames, dNext, dones, doneA, doneB, doneSeq, drain, dSent,
-  dStaged, feedBytes, feedBytesZeroCopy, feedServer, fetches, fetchFrom, fetchHandle, fetchSlot, fetchTotal,
-  fillHeapHoles, flashAcked, flashDone, flashNext, flashWrites, joinAt, joins, lastConnectAddr, lastConnectHandle,
-  lastJoinOffset, lastReadHandle, lastReadLen, lastReadOff, linkOpen, listBytes, makeFile, malformed, NONE,
-  offerServer, parentLost, problems, reads, readsPending, RING_BYTES, rootRelay, serveRead, serverPos, setAutoFlash,
+  corruptB, corrupts, dFirst, dFirstLen, dFirstSeq, dFrames, dNext, dones, doneA, doneB, doneSeq, drain,
+  dropReads, dSent, dStaged, feedBytes, feedBytesZeroCopy, feedServer, fetches, fetchFrom, fetchHandle,
+  fetchSlot, fetchTotal, fillHeapHoles, fillOutbox, findDataHead, flashAcked, flashDone, flashNext, flashSlot,
+  flashWrites, joinAt, joins, lastConnectAddr, lastConnectHandle, lastJoinOffset, lastReadHandle, lastReadLen,
+  lastReadOff, linkOpen, listBytes, makeFile, malformed, needRelay, NONE, offerServer, parentLost, problems,
+  reads, readsPending, recNext, RING_BYTES, rootRelay, sameAsStream, serveRead, serverPos, setAutoFlash,
   setAutoRead, setCapture, total, unacked, viewsIntact, wire,
 } from "./relay-support";
 
@@ -56,12 +61,6 @@ refusal[1] = new Candidate();
 /** Reports every flash write asked for, as often as new ones come. */
 function flashAll(): void {
   for (let i = 0; i < 100 && flashAcked < flashNext; i++) flashDone(flashNext - flashAcked);
-}
-
-/** The root's transfer: bytes received in order (checked or not). */
-function recvOff(): u32 {
-  const t = transferOf(hiers[0]);
-  return t == null ? NONE : t.recvOff;
 }
 
 // ---------------------------------------------------------------- 1. server to flash
@@ -84,6 +83,7 @@ describe("a relay root: server to flash", () => {
     expect(feedServer(total, 777)).toBe(total);
     expect(problems()).toBe(0);
     expect(flashNext).toBe(total); // flash writes cover [0, total) in order, bytes checked
+    expect(flashSlot).toBe(slot);
     expect(flashWrites).toBeGreaterThanOrEqual(4); // the list and three blocks
     expect(corrupts).toBe(0);
     expect(dones).toBe(0); // nothing reported written yet
@@ -120,6 +120,23 @@ describe("a relay root: server to flash", () => {
     expect(doneB).toBe(0);
     expect(hiers[0].verified).toBe(true);
     expect(malformed).toBe(0);
+  });
+
+  test("flash reports beyond what was asked for count only what was asked for", () => {
+    bootRelay();
+    makeFile(SMALL, 15);
+    rootRelay();
+    feedServer(blockAt(1), 1000); // the list and block 0: asked for, not written
+    expect(flashNext).toBe(blockAt(1));
+    core.onFlashWritten(now, 0, 1000000); // a host bug: more than was asked for
+    drain();
+    feedServer(total, 1000);
+    expect(flashNext).toBe(total);
+    expect(dones).toBe(0); // blocks 1 and 2 are not in flash yet
+    expect(hiers[0].verified).toBe(false);
+    flashDone(total);
+    expect(dones).toBe(1);
+    expect(problems()).toBe(0);
   });
 });
 
@@ -203,9 +220,22 @@ describe("a relay root serving a child", () => {
     setAutoFlash(true);
     feedServer(blockAt(5) + 100, 4096); // blocks 0..4 checked, 100 bytes of block 5 not yet
     expect(heldOffset(hiers[0])).toBe(blockAt(5));
-    const c = joinAt(P1, blockAt(2));
+    const c = joinAt(P1, blockAt(2), false);
     expect(links[c].kind).toBe(LINK_CHILD);
-    expect(problems()).toBe(0); // 7-byte heads, each followed by its view, right bytes
+    // The first DATA: a 7-byte head at the resume offset, then the view of
+    // its payload (zero copy), showing the stream's bytes.
+    const head = findDataHead(c);
+    expect(head).not.toBe(0);
+    expect(recLen(head)).toBe(DATA_HEADER_BYTES);
+    expect(bswap<u16>(load<u16>(recPayload(head)))).toBe(<u16>(5 + BLOCK_BYTES));
+    expect(bswap<u32>(load<u32>(recPayload(head), 3))).toBe(blockAt(2));
+    const ref = recNext(head);
+    expect(recKind(ref)).toBe(OUT_WRITE_REF);
+    expect(recB(ref)).toBe(<u32>c);
+    expect(load<u32>(recPayload(ref), 4)).toBe(BLOCK_BYTES);
+    expect(sameAsStream(<usize>load<u32>(recPayload(ref)), blockAt(2), BLOCK_BYTES)).toBe(true);
+    drain();
+    expect(problems()).toBe(0); // every head followed by its view, right bytes
     expect(dFrames[c]).toBeGreaterThan(0);
     expect(dFirst[c]).toBe(blockAt(2));
     expect(dFirstLen[c]).toBe(BLOCK_BYTES);
@@ -264,7 +294,10 @@ describe("a relay root serving a child", () => {
     expect(problems()).toBe(0);
     expect(dNext[c]).toBeLessThan(blockAt(7)); // held back though more is checked
     expect(unacked(c)).toBeGreaterThan(0);
-    expect(unacked(c)).toBeLessThan(CHILD_INFLIGHT_BYTES + BLOCK_BYTES); // at most one chunk past the bound
+    // The core checks the bound before each chunk (of at most a block), so
+    // it may pass it by less than one chunk.
+    expect(unacked(c)).toBeGreaterThanOrEqual(CHILD_INFLIGHT_BYTES);
+    expect(unacked(c)).toBeLessThan(CHILD_INFLIGHT_BYTES + BLOCK_BYTES);
     const before = dNext[c];
 
     // Nothing more goes while nothing is reported written...
@@ -272,7 +305,7 @@ describe("a relay root serving a child", () => {
     expect(dNext[c]).toBe(before);
     // ...a partial report of the first view lets nothing through yet...
     ack(c, 10);
-    expect(unacked(c)).toBeLessThan(CHILD_INFLIGHT_BYTES + BLOCK_BYTES);
+    expect(dNext[c]).toBe(before);
     // ...a whole block reported lets the next one go.
     ack(c, listBytes + BLOCK_BYTES - 10);
     expect(dNext[c]).toBeGreaterThan(before);
@@ -384,6 +417,50 @@ describe("backpressure", () => {
     expect(lastReadOff).toBe(listBytes);
     expect(problems()).toBe(0);
   });
+
+  test("a host that drops the flash read of a dead handle (ABI 5.3): the next child on that handle gets the right bytes", () => {
+    bootRelay();
+    makeFile(LARGE, 17);
+    rootRelay();
+    setAutoFlash(true);
+    feedServer(total, 4096);
+    expect(dones).toBe(1); // children are served from flash
+    const a = joinAt(P1, blockAt(3));
+    expect(readsPending).toBe(1);
+    core.onStreamClosed(now, a); // a leaves with its read in flight...
+    dropReads(a); // ...which the host finishes but reports no more
+    drain();
+    const b = joinAt(P2, blockAt(7));
+    expect(b).toBe(a); // the lowest free handle again, and the same staging buffer
+    expect(lastReadHandle).toBe(b);
+    expect(lastReadOff).toBe(blockAt(7));
+    expect(serveRead()).toBe(true);
+    expect(dFirst[b]).toBe(blockAt(7));
+    expect(problems()).toBe(0);
+  });
+
+  test("children that leave with a flash read in flight give their staging buffers back", () => {
+    bootRelay();
+    makeFile(LARGE, 16);
+    rootRelay();
+    setAutoFlash(true);
+    feedServer(total, 4096);
+    expect(dones).toBe(1); // from now on every child is served from flash
+    for (let i = 0; i < 6; i++) { // more children than staging buffers (4)
+      const c = joinAt(P1, 0);
+      expect(reads).toBe(i + 1);
+      expect(lastReadHandle).toBe(c);
+      core.onStreamClosed(now, c);
+      dropReads(c);
+      drain();
+    }
+    const c = joinAt(P2, blockAt(3));
+    expect(lastReadHandle).toBe(c);
+    expect(lastReadOff).toBe(blockAt(3));
+    expect(serveRead()).toBe(true);
+    expect(dFirst[c]).toBe(blockAt(3));
+    expect(problems()).toBe(0);
+  });
 });
 
 // ---------------------------------------------------------------- 5. a relay child
@@ -424,6 +501,30 @@ describe("a relay child", () => {
     feedBytes(p, wire, end, 4096);
     expect(closes[p]).toBe(1);
     expect(malformed).toBe(1);
+  });
+
+  test("a DATA frame running past the end of the transfer closes the parent link", () => {
+    const p = child(SMALL, 28);
+    setAutoFlash(true);
+    let end = buildFrames(0, 0, blockAt(2), BLOCK_BYTES);
+    end = buildFrames(end, blockAt(2), blockAt(3), BLOCK_BYTES); // 16384 bytes where 7232 remain
+    feedBytes(p, wire, end, 4096);
+    expect(closes[p]).toBe(1);
+    expect(malformed).toBe(1);
+    expect(heldOffset(hiers[0])).toBe(blockAt(2));
+    expect(dones).toBe(0);
+  });
+
+  test("a DATA frame from a child (not our parent) closes that child's link", () => {
+    bootRelay();
+    makeFile(SMALL, 29);
+    rootRelay();
+    const c = joinAt(P1, 0);
+    const end = buildFrames(0, 0, listBytes, BLOCK_BYTES);
+    feedBytes(c, wire, end, 4096);
+    expect(closes[c]).toBe(1);
+    expect(malformed).toBe(1);
+    expect(heldOffset(hiers[0])).toBe(0);
   });
 
   test("frames at the right offsets fill it (any split): flash gets the stream, EV_FILE_DONE, verified", () => {
@@ -589,6 +690,7 @@ let rootDone: i32 = 0;
 let childDone: i32 = 0;
 let relayProblems: i32 = 0;
 let relayedBytes: u32 = 0;
+let sink: Uint8Array | null = null;
 
 /** Server -> root -> child: a root fetches the file and serves child P1 (its
  *  DATA frames captured as sent); then the phone reboots as a child below P1
@@ -632,10 +734,144 @@ describe("allocation", () => {
     relayOnce();
     relayOnce();
     const c = heap.alloc(1);
+    // the control: the same measurement around one small allocation
+    const d = heap.alloc(1);
+    sink = new Uint8Array(8);
+    const e = heap.alloc(1);
     expect(b - a).toBeGreaterThan(0);
     expect(c - b).toBe(b - a);
+    expect(e - d).not.toBe(b - a);
+    expect(sink).not.toBeNull();
     expect(rootDone).toBe(1);
     expect(childDone).toBe(1);
     expect(relayProblems).toBe(0);
+  });
+});
+
+// ---------------------------------------------------------------- known bugs
+// Each test states what should happen; each fails (or hangs) on the current
+// core, so it is skipped (xtest). BUG: the core disagrees with its own docs.
+// LIMITATION: ABI.md documents the behaviour as the cost of a host bug (an
+// outbox overflow); the test shows what a more robust core would do.
+
+describe("known bugs", () => {
+  // BUG: a slow child is never detached from a full ring. DESIGN.md ("The
+  // ring"): "When the ring is full and the laggard is a child whose next
+  // bytes are already in flash, that child is detached and served from flash
+  // ... so it no longer holds back its sibling or the stream." (ABI.md 7.5
+  // and PROTOCOL.md 7.5 say the same; by PROTOCOL.md a child whose ring
+  // views are still being sent holds the tail, so it is "the tail".) detachLaggard()
+  // only detaches a child whose sendOff equals the ring tail, i.e. one with
+  // no ring views in flight; a slow child always has views in flight (it is
+  // served from the ring again the moment it reports a write), so it never
+  // qualifies and the whole subtree and the fetch run at its pace.
+  // Expected: once slow child B reports its writes (ring full, flash holding
+  // everything, B's next bytes in flash) B is served through OUT_FLASH_READ
+  // and the server stream runs to the end while B stays silent.
+  // Actual: B gets ring views [blockAt(4), blockAt(8)) again, no flash read,
+  // and the stream stalls at blockAt(12) = 197024 of 200416 bytes, sibling A
+  // stuck there too, until B reports again.
+  xtest("a slow child is detached from a full ring and served from flash; its sibling and the stream go on", () => {
+    bootRelay();
+    makeFile(LARGE, 60);
+    rootRelay();
+    setAutoFlash(true);
+    const a = joinAt(P1, 0);
+    autoAck[a] = true; // A is fast
+    const b = joinAt(P2, 0); // B reports nothing for now
+    for (let i = 0; i < 200 && offerServer(4096) > 0; i++) {}
+    expect(core.rxWindow(fetchHandle)).toBe(0); // the ring is full, B holds it
+    expect(serverPos).toBe(listBytes + RING_BYTES);
+    expect(flashAcked).toBe(serverPos); // B's next bytes are in flash
+    expect(dNext[b]).toBeLessThan(flashAcked);
+    ack(b, unacked(b)); // B is slow, not dead
+    expect(reads).toBeGreaterThan(0); // B goes on from flash
+    expect(lastReadHandle).toBe(b);
+    for (let i = 0; i < 200 && offerServer(4096) > 0; i++) {}
+    expect(serverPos).toBe(total); // B no longer holds the stream back...
+    expect(dNext[a]).toBe(total); // ...nor its sibling
+    expect(problems()).toBe(0);
+  });
+
+  // BUG: serveChild() spins forever when the outbox has no room for a DATA
+  // head (fewer than 272 bytes free): sendChunk() fails without moving
+  // sendOff and the loop `continue`s. ABI.md (outbox, capacity) says a record
+  // that does not fit is dropped and counted; here the call never returns.
+  // Expected: onWriteDone returns, the drop is counted, and the child is
+  // served once the host drains. Actual: onWriteDone never returns (the wasm
+  // loops; running this test hangs the whole run, so it is skipped). ABI.md
+  // lists it as a known issue.
+  xtest("a full outbox does not hang a root that serves a child", () => {
+    bootRelay();
+    makeFile(LARGE, 62);
+    rootRelay();
+    setAutoFlash(true);
+    feedServer(blockAt(6), 4096);
+    const c = joinAt(P1, 0);
+    const sent = dNext[c];
+    fillOutbox(100);
+    const dropped = outboxDropped;
+    core.onWriteDone(now, c, <i32>unacked(c)); // never returns
+    expect(outboxDropped).toBeGreaterThan(dropped);
+    outboxClear();
+    ack(c, 0);
+    runUntil(now + 100);
+    drain();
+    expect(dNext[c]).toBeGreaterThan(sent);
+  });
+
+  // LIMITATION: when OUT_FLASH_READ does not fit in the outbox, serveChild()
+  // has already set readPending and stagedLen and taken a staging buffer;
+  // nothing asks for that read again, so the child is never served again
+  // (every later pump stops at readPending) while its link stays up. ABI.md
+  // (outbox capacity) says so: "a lost OUT_FLASH_READ leaves that child
+  // waiting for good". Expected of a robust core: after the host drains, a
+  // later pump (a timer) asks for the read again. Actual: no OUT_FLASH_READ
+  // ever again.
+  xtest("a dropped OUT_FLASH_READ is asked for again", () => {
+    bootRelay();
+    makeFile(SMALL, 63);
+    rootRelay();
+    setAutoFlash(true);
+    feedServer(total, 4096);
+    const c = joinAt(P1, 0);
+    expect(reads).toBe(1);
+    serveRead(); // the list, through a staging buffer
+    expect(dFrames[c]).toBe(1);
+    fillOutbox(12); // no room for the next read
+    const dropped = outboxDropped;
+    core.onWriteDone(now, c, <i32>unacked(c)); // frees the buffer: the next read is due
+    expect(outboxDropped).toBe(dropped + 1);
+    outboxClear();
+    runUntil(now + 3000); // heartbeats wake the core; the link stays up
+    drain();
+    expect(linkOpen(c)).toBe(true);
+    expect(reads).toBe(2);
+  });
+
+  // LIMITATION: when OUT_FETCH does not fit in the outbox, requestFetch() has
+  // already opened the server link and set h.server; fetchRetryMs stays
+  // Infinity and linkTimer() ignores server links, so the root never asks
+  // the server again and the whole tree waits for good (ABI.md: "a lost
+  // OUT_FETCH leaves a root without a source"). Expected of a robust core:
+  // after the host drains, a later timer asks for the fetch again. Actual:
+  // no OUT_FETCH in 60 s; hiers[0].server names a link that will never
+  // carry a byte.
+  xtest("a dropped OUT_FETCH is asked for again", () => {
+    bootRelay();
+    makeFile(SMALL, 64);
+    needRelay(now);
+    for (let i = 0; i < 100 && !(hiers[0].role == ROLE_CLAIMING && hiers[0].ad == CLAIM_ADS); i++) step();
+    drain();
+    fillOutbox(64); // room for the two events of the confirmation, not the fetch
+    const dropped = outboxDropped;
+    step(); // confirms the root
+    expect(hiers[0].role).toBe(ROLE_ROOT);
+    expect(outboxDropped).toBeGreaterThan(dropped);
+    drain();
+    expect(fetches).toBe(0);
+    runUntil(now + 60000);
+    drain();
+    expect(fetches).toBe(1);
   });
 });
