@@ -84,7 +84,8 @@ export function need(nowMs: f64, modelLen: i32, fileLen: i32, sizeBytes: u32, he
   const known = hierIndex(xid);
   if (known >= 0) {
     const h = unchecked(hiers[known]);
-    if (sizeBytes != 0) h.sizeBytes = sizeBytes;
+    // A file being relayed keeps the size its transfer was sized for.
+    if (sizeBytes != 0 && h.transfer < 0 && !h.relay) h.sizeBytes = sizeBytes;
     setHeld(nowMs, known, heldBytes, flags);
     return known;
   }
@@ -124,9 +125,11 @@ export function setHeld(nowMs: f64, slot: i32, heldBytes: u32, flags: u32): i32 
   const h = unchecked(hiers[slot]);
   if (h.role == ROLE_IDLE) return -2;
   if (h.transfer >= 0) return 0; // the relay knows better what it holds
+  // Verified is for good: a phone that holds the file keeps serving it until
+  // it leaves (release() is how a host takes it back).
+  if (h.verified) return 0;
   h.heldBytes = heldBytes;
   if ((flags & NEED_VERIFIED) != 0) h.markVerified(nowMs, cfg.lingerMs);
-  else h.verified = false;
   return 0;
 }
 
@@ -240,14 +243,18 @@ export function onFlashWritten(nowMs: f64, slot: i32, len: i32): void {
 }
 
 /** The host read `len` bytes from flash into the staging buffer it was given
- *  for stream `handle` (OUT_FLASH_READ); 0 when it could not. */
-export function onFlashRead(nowMs: f64, handle: i32, len: i32): void {
+ *  for stream `handle` (OUT_FLASH_READ, whose `tag` it hands back); 0 when it
+ *  could not: that child is dropped and re-joins elsewhere. */
+export function onFlashRead(nowMs: f64, handle: i32, tag: u32, len: i32): void {
   if (!validHandle(handle) || len < 0) {
     staleHandles++;
     return;
   }
   const l = unchecked(links[handle]);
-  flashReadDone(handle, l, <u32>len);
+  if (!flashReadDone(handle, l, tag, <u32>len)) {
+    dropLink(handle, nowMs, true);
+    return;
+  }
   if (l.hier >= 0) pump(unchecked(hiers[l.hier]), l.hier, nowMs);
 }
 

@@ -37,7 +37,7 @@ export function rxPtr(): usize { return stream.windowPtr(); }
 export function onStreamRx(nowMs: f64, handle: i32, len: i32): void { core.onStreamRx(nowMs, handle, len); }
 export function onWriteDone(nowMs: f64, handle: i32, len: i32): void { core.onWriteDone(nowMs, handle, len); }
 export function onFlashWritten(nowMs: f64, slot: i32, len: i32): void { core.onFlashWritten(nowMs, slot, len); }
-export function onFlashRead(nowMs: f64, handle: i32, len: i32): void { core.onFlashRead(nowMs, handle, len); }
+export function onFlashRead(nowMs: f64, handle: i32, tag: u32, len: i32): void { core.onFlashRead(nowMs, handle, tag, len); }
 export function onStreamClosed(nowMs: f64, handle: i32): void { core.onStreamClosed(nowMs, handle); }
 export function onTimer(nowMs: f64): void { core.onTimer(nowMs); }
 

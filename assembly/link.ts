@@ -56,9 +56,13 @@ export class Link {
   // Serving (LINK_CHILD, relay.ts): next offset to send; views in flight.
   sendOff: u32 = 0;
   ringMode: bool = true;
+  /** Detached from the ring for holding it up (relay.ts). */
+  lagged: bool = false;
   staging: i32 = -1;
   stagedLen: u32 = 0;
   readPending: bool = false;
+  /** A staged block is waiting for outbox room. */
+  resend: bool = false;
   inflightBytes: u32 = 0;
   chunks: i32 = 0;
   private chunkHead: i32 = 0;
@@ -128,9 +132,11 @@ export class Link {
     this.payloadLeft = 0;
     this.sendOff = 0;
     this.ringMode = true;
+    this.lagged = false;
     this.staging = -1;
     this.stagedLen = 0;
     this.readPending = false;
+    this.resend = false;
     this.inflightBytes = 0;
     this.chunks = 0;
     this.chunkHead = 0;

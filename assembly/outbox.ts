@@ -46,6 +46,13 @@ export function outboxResetCounters(): void {
   outboxDropped = 0;
 }
 
+/** Whether records with these payload sizes would all fit now: a caller that
+ *  must emit several records together (a DATA head and its view) asks first,
+ *  so it never leaves half of a frame behind. */
+export function outboxFits(payloadA: i32, payloadB: i32): bool {
+  return used + 2 * OUT_HEADER_BYTES + ((payloadA + 3) & ~3) + ((payloadB + 3) & ~3) <= capacity;
+}
+
 /** Reserves a record with `len` payload bytes; returns the payload address or
  *  0 when the outbox is full (the record is then dropped and counted). */
 export function outboxPush(kind: u8, a: u32, b: u32, len: i32): usize {

@@ -23,11 +23,11 @@
 import * as cfg from "./config";
 import { emit, EV_CORRUPT, EV_FILE_DONE } from "./events";
 import { Hier, NO_STREAM } from "./hierarchy";
-import { FETCH_RETRY_MS, MAX_CHILDREN } from "./limits";
+import { FETCH_RETRY_MS, MAX_CHILDREN, MAX_FRAME_BYTES } from "./limits";
 import { allocLink, CHUNK_LIST, CHUNK_RING, CHUNK_STAGING, Link, LINK_SERVER, links, MAX_CHUNKS } from "./link";
-import { outboxPush, OUT_FETCH, OUT_FLASH_READ, OUT_FLASH_WRITE, OUT_WRITE_REF } from "./outbox";
+import { outboxFits, outboxPush, OUT_FETCH, OUT_FLASH_READ, OUT_FLASH_WRITE, OUT_WRITE_REF } from "./outbox";
 import { beginFrameOn, finish } from "./send";
-import { encodeDataHeader } from "./wire";
+import { encodeDataHeader, FRAME_LEN_BYTES } from "./wire";
 
 /** Block size of the block list: a protocol constant (docs/PROTOCOL.md). */
 export const BLOCK_BYTES: u32 = 16384;
@@ -37,6 +37,10 @@ export const HASH_BYTES: u32 = 32;
 export const CHILD_INFLIGHT_BYTES: u32 = 4 * BLOCK_BYTES;
 /** Flash writes in flight per transfer. */
 export const FLASH_INFLIGHT_BYTES: u32 = 4 * BLOCK_BYTES;
+/** A flash-fed child goes back on the ring within ringBytes / 4 of the head. */
+const REATTACH_DIVISOR: u32 = 4;
+/** An OUT_WRITE_REF or OUT_FLASH_WRITE record's payload: ptr and length. */
+const REF_BYTES: i32 = 8;
 
 /** SHA-256 from the host (a board's hash engine; Node's crypto in tests). */
 // @ts-ignore: decorator
@@ -250,9 +254,12 @@ function detachLaggard(h: Hier, t: Transfer): bool {
     const c = unchecked(h.children[i]);
     if (c == NO_STREAM) continue;
     const l = unchecked(links[c]);
-    if (l.ringMode && l.sendOff == tail && t.flashOff > l.sendOff) {
+    // Its views in flight still hold the ring until the host is done with
+    // them; from then on its bytes come from flash.
+    if (l.ringMode && l.ringHold() == tail && t.flashOff > l.sendOff) {
       l.ringMode = false;
-      freed = true;
+      l.lagged = true;
+      freed = l.ringHold() > tail;
     }
   }
   return freed;
@@ -279,20 +286,24 @@ export function rewind(t: Transfer): void {
 export function requestFetch(h: Hier, slot: i32, handle: i32, nowMs: f64): void {
   const t = transferOf(h);
   if (t == null) return;
+  const at = outboxPush(OUT_FETCH, <u32>slot, <u32>handle, 8);
+  if (at == 0) {
+    h.fetchRetryMs = nowMs + FETCH_RETRY_MS; // no room to ask now: ask again later
+    return;
+  }
+  store<u32>(at, t.verifiedOff);
+  store<u32>(at, t.total, 4);
   const l = unchecked(links[handle]);
   l.open(LINK_SERVER, 0, slot, nowMs);
   l.connected = true;
   h.server = handle;
-  const at = outboxPush(OUT_FETCH, <u32>slot, <u32>handle, 8);
-  if (at == 0) return;
-  store<u32>(at, t.verifiedOff);
-  store<u32>(at, t.total, 4);
 }
 
 /** Starts (or restarts) the server fetch of a root or direct fetcher. */
 export function startFetch(h: Hier, slot: i32, nowMs: f64): void {
   const t = transferOf(h);
-  if (t == null || t.complete || h.server != NO_STREAM) return;
+  // Everything received already (flash may still be writing): nothing to fetch.
+  if (t == null || t.complete || t.verifiedOff >= t.total || h.server != NO_STREAM) return;
   const handle = allocLink();
   if (handle < 0) {
     h.fetchRetryMs = nowMs + FETCH_RETRY_MS;
@@ -313,13 +324,16 @@ function pushRef(kind: u8, a: u32, b: u32, ptr: usize, len: u32): bool {
 
 /** One DATA frame to child link `handle` from `ptr` (a view the host sends
  *  without copying). */
-function sendChunk(handle: i32, l: Link, kind: u8, ptr: usize, len: u32): void {
+function sendChunk(handle: i32, l: Link, kind: u8, ptr: usize, len: u32): bool {
+  // The head and its view go together or not at all (the framing depends on it).
+  if (!outboxFits(MAX_FRAME_BYTES + FRAME_LEN_BYTES, REF_BYTES)) return false;
   const w = beginFrameOn(handle);
   encodeDataHeader(w, l.sendOff, <i32>len);
-  if (!finish(w)) return;
-  if (!pushRef(OUT_WRITE_REF, 0, <u32>handle, ptr, len)) return;
+  if (!finish(w)) return false;
+  pushRef(OUT_WRITE_REF, 0, <u32>handle, ptr, len);
   l.pushChunk(kind, l.sendOff, len);
   l.sendOff += len;
+  return true;
 }
 
 function takeStaging(handle: i32): i32 {
@@ -358,51 +372,74 @@ function serveChild(h: Hier, slot: i32, t: Transfer | null, handle: i32, l: Link
   while (l.sendOff < avail && l.inflightBytes < CHILD_INFLIGHT_BYTES && l.chunks < MAX_CHUNKS) {
     const off = l.sendOff;
     if (t != null && !t.complete && off < listBytes && t.listOk) {
-      sendChunk(handle, l, CHUNK_LIST, t.list + <usize>off, chunkAt(listBytes, total, off, avail));
+      if (!sendChunk(handle, l, CHUNK_LIST, t.list + <usize>off, chunkAt(listBytes, total, off, avail))) return;
       continue;
     }
-    // Back on the ring once it again holds what this child needs next.
+    // Back on the ring once the ring holds what it needs next; a child that
+    // was detached for lagging only once it has caught up to within a quarter
+    // ring of the newest bytes (else it would tie the ring up again at once).
     if (t != null && !t.complete && !t.storeAndForward && !l.ringMode && !l.readPending && l.stagedLen == 0 &&
-        off >= listBytes && off + R >= t.recvOff) l.ringMode = true;
+        off >= listBytes && off + (l.lagged ? R / REATTACH_DIVISOR : R) >= t.recvOff) {
+      l.ringMode = true;
+      l.lagged = false;
+    }
     // Still in the ring? Only while nobody may have written over it.
     if (t != null && !t.complete && !t.storeAndForward && off >= listBytes && l.ringMode &&
         off + R >= t.recvOff && off >= ringTail(h, t)) {
       const n = chunkAt(listBytes, total, off, avail);
-      sendChunk(handle, l, CHUNK_RING, t.ring + <usize>((off - listBytes) % R), n);
+      if (!sendChunk(handle, l, CHUNK_RING, t.ring + <usize>((off - listBytes) % R), n)) return;
       continue;
     }
     // From flash: one staged read at a time per child.
     l.ringMode = false;
+    if (l.resend) {
+      // A staged block the outbox had no room for: send it now.
+      if (!sendChunk(handle, l, CHUNK_STAGING, unchecked(staging[l.staging]), l.stagedLen)) return;
+      l.resend = false;
+      l.readPending = false;
+      break;
+    }
     if (l.readPending || l.stagedLen != 0) break;
     const flashHas = t == null ? total : t.flashOff;
     if (off >= flashHas) break;
     const s = takeStaging(handle);
     if (s < 0) break;
     const n = chunkAt(listBytes, total, off, flashHas);
-    l.staging = s;
-    l.readPending = true;
-    l.stagedLen = n;
-    const at = outboxPush(OUT_FLASH_READ, <u32>slot, off, 12);
-    if (at == 0) return;
+    const at = outboxPush(OUT_FLASH_READ, <u32>slot, off, 16);
+    if (at == 0) {
+      unchecked((stagingOwner[s] = -1)); // try again at the next pump
+      return;
+    }
     store<u32>(at, <u32>unchecked(staging[s]));
     store<u32>(at, n, 4);
     store<u32>(at, <u32>handle, 8);
+    store<u32>(at, l.gen, 12); // the host hands it back: a late answer for a reused handle is ignored
+    l.staging = s;
+    l.readPending = true;
+    l.stagedLen = n;
     break;
   }
 }
 
-/** The host filled child `handle`'s staging buffer from flash. */
-export function flashReadDone(handle: i32, l: Link, n: u32): void {
-  if (!l.readPending || l.staging < 0) return;
+/** The host filled child `handle`'s staging buffer from flash. Returns false
+ *  when the read failed: the caller drops that child, which re-joins
+ *  elsewhere (retrying a flash that cannot be read would spin). */
+export function flashReadDone(handle: i32, l: Link, tag: u32, n: u32): bool {
+  if (!l.readPending || l.staging < 0 || tag != l.gen) return true; // not this link's read
   l.readPending = false;
   const len = n < l.stagedLen ? n : l.stagedLen;
   if (len == 0) {
     l.stagedLen = 0;
     unchecked((stagingOwner[l.staging] = -1));
     l.staging = -1;
-    return;
+    return false;
   }
-  sendChunk(handle, l, CHUNK_STAGING, unchecked(staging[l.staging]), len);
+  if (!sendChunk(handle, l, CHUNK_STAGING, unchecked(staging[l.staging]), len)) {
+    l.readPending = true; // the outbox is full: the staged bytes wait for the next pump
+    l.stagedLen = len;
+    l.resend = true;
+  }
+  return true;
 }
 
 /** The host wrote `n` more bytes of this link's views to its socket.

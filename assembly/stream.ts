@@ -8,7 +8,7 @@
 
 import { Reader } from "./bytes";
 import { emit, EV_MALFORMED } from "./events";
-import { hiers } from "./hierarchy";
+import { hiers, NO_STREAM } from "./hierarchy";
 import { MAX_FRAME_BYTES } from "./limits";
 import { Link, LINK_FREE, LINK_PARENT, LINK_SERVER, links } from "./link";
 import { BLOCK_BYTES, commitPayload, payloadWindow, pump, rxPtr, transferOf } from "./relay";
@@ -33,6 +33,16 @@ export function windowPtr(): usize {
   return ptr;
 }
 
+/** While our JOIN to a new parent (a move) is out, we read nothing more from
+ *  the old one: the new parent sends from the offset that JOIN carried. */
+function movingAway(l: Link): bool {
+  if (l.hier < 0) return false;
+  const j = unchecked(hiers[l.hier]).joinStream;
+  if (j == NO_STREAM) return false;
+  const m = unchecked(links[j]);
+  return m.move && m.connected;
+}
+
 function bodyLength(l: Link): i32 {
   return <i32>bswap<u16>(load<u16>(l.rx));
 }
@@ -40,6 +50,7 @@ function bodyLength(l: Link): i32 {
 /** How many bytes stream `handle` takes next; they go to windowPtr(). */
 export function streamWindow(handle: i32): u32 {
   const l = unchecked(links[handle]);
+  if (l.kind == LINK_PARENT && movingAway(l)) return 0;
   if (l.kind == LINK_SERVER || l.payloadLeft > 0) {
     const h = unchecked(hiers[l.hier]);
     const t = transferOf(h);
@@ -87,6 +98,10 @@ export function streamCommit(nowMs: f64, handle: i32, n: u32): void {
   }
   if (l.rxLen < FRAME_LEN_BYTES + 1) return;
   if (<u32>load<u8>(l.rx, FRAME_LEN_BYTES) == T_DATA) {
+    if (bodyLen < DATA_HEADER_BYTES - FRAME_LEN_BYTES + 1) {
+      badFrame(handle, nowMs, BAD_FRAME_SIZE); // no room for an offset and a payload
+      return;
+    }
     if (l.rxLen < DATA_HEADER_BYTES) return;
     startPayload(handle, l, bodyLen, nowMs);
     return;

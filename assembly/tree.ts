@@ -28,7 +28,7 @@ import {
 } from "./limits";
 import { allocLink, Link, LINK_CHILD, LINK_FREE, LINK_INBOUND, LINK_JOINING, LINK_PARENT, LINK_SERVER, links } from "./link";
 import { avoid, isAvoided } from "./avoid";
-import { childStarts, heldOffset, pump, releaseStaging, releaseTransfer, rewind, startFetch, transferOf } from "./relay";
+import { childStarts, heldOffset, payloadWindow, pump, releaseStaging, releaseTransfer, rewind, startFetch, transferOf } from "./relay";
 import { rngBelow } from "./rng";
 import { beginFrameOn, finish, requestClose, requestConnect } from "./send";
 import {
@@ -352,6 +352,10 @@ function handleAccept(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
       requestClose(old);
       unchecked(links[old]).free();
     }
+    // We stopped reading the old parent when we asked to move: the new one
+    // sends from the offset in our JOIN, so drop any partial block.
+    const t = transferOf(h);
+    if (t != null) rewind(t);
     emit(h.xid, EV_MOVED, <u32>m.pathLen, l.peer, unchecked(m.path[m.pathLen - 1]));
   } else {
     emit(h.xid, EV_JOINED, <u32>m.pathLen, l.peer, m.strength);
@@ -471,7 +475,7 @@ export function dropLink(handle: i32, nowMs: f64, tellHost: bool): void {
     const t = transferOf(h);
     if (t != null) {
       rewind(t);
-      if (!t.complete) h.fetchRetryMs = nowMs + FETCH_RETRY_MS;
+      if (!t.complete && t.verifiedOff < t.total) h.fetchRetryMs = nowMs + FETCH_RETRY_MS;
     }
     return;
   }
@@ -558,6 +562,15 @@ export function leave(h: Hier, nowMs: f64): void {
 
 // ---------------------------------------------------------------- timers
 
+/** Is the parent link `handle` blocked by our full ring (window 0)? */
+function parentStalled(handle: i32): bool {
+  const l = unchecked(links[handle]);
+  if (l.payloadLeft == 0 || l.hier < 0) return false;
+  const h = unchecked(hiers[l.hier]);
+  const t = transferOf(h);
+  return t != null && payloadWindow(h, t, l.payloadLeft) == 0;
+}
+
 export function linkTimer(handle: i32, l: Link, nowMs: f64): void {
   if (l.kind == LINK_SERVER) return; // the host reports how a fetch ends
   // Deadlines are compared in the same form linkDeadline computes them
@@ -567,6 +580,9 @@ export function linkTimer(handle: i32, l: Link, nowMs: f64): void {
     if (nowMs >= l.openedMs + cfg.joinTimeoutMs) dropLink(handle, nowMs, true);
     return;
   }
+  // While our own ring is full we read nothing from our parent, heartbeats
+  // included: that silence is ours, not the parent's.
+  if (l.kind == LINK_PARENT && parentStalled(handle)) l.lastRxMs = nowMs;
   if (nowMs >= l.lastRxMs + cfg.peerTimeoutMs) {
     dropLink(handle, nowMs, true);
     return;

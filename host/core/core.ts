@@ -26,7 +26,7 @@ export interface CoreSink {
   flashWrite(slot: number, offset: number, bytes: Uint8Array): void;
   /** Read flash at `offset` into `into` (a writable view of core memory);
    *  report with flashRead(handle, n). */
-  flashRead(slot: number, offset: number, into: Uint8Array, handle: number): void;
+  flashRead(slot: number, offset: number, into: Uint8Array, handle: number, tag: number): void;
   /** Send `bytes` (a view of core memory, zero copy) on stream `handle`;
    *  report with writeDone() once the socket is done with it. */
   writeRef(handle: number, bytes: Uint8Array): void;
@@ -47,7 +47,7 @@ interface Exports {
   onStreamRx(nowMs: number, handle: number, len: number): void;
   onWriteDone(nowMs: number, handle: number, len: number): void;
   onFlashWritten(nowMs: number, slot: number, len: number): void;
-  onFlashRead(nowMs: number, handle: number, len: number): void;
+  onFlashRead(nowMs: number, handle: number, tag: number, len: number): void;
   hierHeld(slot: number): number;
   hierTotal(slot: number): number;
   hierVerified(slot: number): number;
@@ -245,8 +245,9 @@ export class PfsCore {
     this.x.onFlashWritten(nowMs, slot, len);
   }
 
-  flashRead(nowMs: number, handle: number, len: number): void {
-    this.x.onFlashRead(nowMs, handle, len);
+  /** `tag` is the one the OUT_FLASH_READ record carried. */
+  flashRead(nowMs: number, handle: number, tag: number, len: number): void {
+    this.x.onFlashRead(nowMs, handle, tag >>> 0, len);
   }
 
   closed(nowMs: number, handle: number): void {
@@ -302,7 +303,7 @@ export class PfsCore {
         }
         case OUT_FLASH_READ: {
           const ptr = dv.getUint32(p, true);
-          sink.flashRead(a, b, this.u8.subarray(ptr, ptr + dv.getUint32(p + 4, true)), dv.getUint32(p + 8, true));
+          sink.flashRead(a, b, this.u8.subarray(ptr, ptr + dv.getUint32(p + 4, true)), dv.getUint32(p + 8, true), dv.getUint32(p + 12, true));
           break;
         }
         case OUT_WRITE_REF: {

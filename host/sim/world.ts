@@ -116,7 +116,7 @@ type Item =
   | { atMs: number; seq: number; kind: "data"; conn: Conn; toB: boolean; seg: Segment }
   | { atMs: number; seq: number; kind: "fin"; conn: Conn; toB: boolean }
   | { atMs: number; seq: number; kind: "wdone"; conn: Conn; toB: boolean; bytes: number }
-  | { atMs: number; seq: number; kind: "flash"; phone: number; gen: number; slot: number; bytes: number; read: number }
+  | { atMs: number; seq: number; kind: "flash"; phone: number; gen: number; slot: number; bytes: number; read: number; tag?: number }
   | { atMs: number; seq: number; kind: "wan"; job: WanFetch }
   | { atMs: number; seq: number; kind: "timer"; phone: number; gen: number }
   | { atMs: number; seq: number; kind: "call"; fn: () => void };
@@ -272,7 +272,7 @@ export class World {
       },
       fetch: (slot, handle, from, total) => this.fetch(p, slot, handle, from, total),
       flashWrite: (slot, offset, bytes) => this.flashWrite(p, slot, offset, bytes),
-      flashRead: (slot, offset, into, handle) => this.flashRead(p, slot, offset, into, handle),
+      flashRead: (slot, offset, into, handle, tag) => this.flashRead(p, slot, offset, into, handle, tag),
     };
   }
 
@@ -409,7 +409,7 @@ export class World {
     this.agenda.push({ atMs: p.flashFreeAtMs, seq: 0, kind: "flash", phone: p.index, gen: p.gen, slot, bytes: view.length, read: -1 });
   }
 
-  private flashRead(p: SimPhone, slot: number, offset: number, into: Uint8Array, handle: number): void {
+  private flashRead(p: SimPhone, slot: number, offset: number, into: Uint8Array, handle: number, tag: number): void {
     const relay = this.opts.relay!;
     const sf = p.slotFiles.get(slot);
     const src = sf?.file.stream.subarray(offset, offset + into.length);
@@ -417,7 +417,7 @@ export class World {
     if (src !== undefined) into.set(src);
     const start = Math.max(this.nowMs, p.flashFreeAtMs);
     p.flashFreeAtMs = start + (n * 1000) / relay.flashReadBytesPerSec;
-    this.agenda.push({ atMs: p.flashFreeAtMs, seq: 0, kind: "flash", phone: p.index, gen: p.gen, slot, bytes: n, read: handle });
+    this.agenda.push({ atMs: p.flashFreeAtMs, seq: 0, kind: "flash", phone: p.index, gen: p.gen, slot, bytes: n, read: handle, tag });
   }
 
   private fetch(p: SimPhone, slot: number, handle: number, from: number, total: number): void {
@@ -553,7 +553,7 @@ export class World {
       case "flash": {
         const p = this.live(item.phone, item.gen);
         if (p === null) return;
-        if (item.read >= 0) p.core!.flashRead(this.nowMs, item.read, item.bytes);
+        if (item.read >= 0) p.core!.flashRead(this.nowMs, item.read, item.tag ?? 0, item.bytes);
         else p.core!.flashWritten(this.nowMs, item.slot, item.bytes);
         this.settle(p);
         return;

@@ -256,6 +256,7 @@ const rPtr = new StaticArray<usize>(R);
 const rOff = new StaticArray<u32>(R);
 const rLen = new StaticArray<u32>(R);
 const rHandle = new StaticArray<i32>(R);
+const rTag = new StaticArray<u32>(R);
 export let reads: i32 = 0; //   OUT_FLASH_READ records seen
 export let readsPending: i32 = 0;
 export let lastReadOff: u32 = 0;
@@ -444,17 +445,19 @@ function serveReadNow(): bool {
   const off = rOff[0];
   const len = rLen[0];
   const h = rHandle[0];
+  const tag = rTag[0];
   for (let i = 1; i < readsPending; i++) {
     rPtr[i - 1] = rPtr[i];
     rOff[i - 1] = rOff[i];
     rLen[i - 1] = rLen[i];
     rHandle[i - 1] = rHandle[i];
+    rTag[i - 1] = rTag[i];
   }
   readsPending--;
   if (off + len > flashAcked) readBad++; // not written yet: flash cannot have it
   memory.copy(ptr, stream + <usize>off, <usize>len);
   lastReadPtr[h] = ptr;
-  core.onFlashRead(now, h, <i32>len);
+  core.onFlashRead(now, h, tag, <i32>len);
   return true;
 }
 
@@ -561,6 +564,7 @@ function walk(): void {
         rOff[readsPending] = b;
         rLen[readsPending] = lastReadLen;
         rHandle[readsPending] = lastReadHandle;
+        rTag[readsPending] = load<u32>(p, 12);
         readsPending++;
       }
     } else if (kind == OUT_FETCH) {

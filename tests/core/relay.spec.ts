@@ -24,7 +24,7 @@
 //      parent that sends a bad block;
 //   6. store-and-forward serves nothing before the file is whole in flash;
 //   7. a whole relay allocates nothing after init.
-// Known bugs and limitations close the file as skipped tests (xtest).
+// Regression tests for bugs found while writing these close the file.
 
 import * as core from "../../assembly/core";
 import { Candidate } from "../../assembly/candidate";
@@ -35,7 +35,7 @@ import { outboxClear, outboxDropped, OUT_WRITE_REF } from "../../assembly/outbox
 import { BLOCK_BYTES, CHILD_INFLIGHT_BYTES, heldOffset } from "../../assembly/relay";
 import { DATA_HEADER_BYTES, REFUSE_FULL } from "../../assembly/wire";
 import {
-  fileXid, frAccept, frRefuse, now, P1, P2, P3, recB, recKind, recLen, recPayload, runUntil, step,
+  fileXid, frAccept, frDown, frRefuse, now, P1, P2, P3, P9, recB, recKind, recLen, recPayload, runUntil, step,
 } from "./support";
 import {
   ack, attachRelay, autoAck, blockAt, bootRelay, buildFrames, capture, captureLen, closes, connects, corruptA,
@@ -43,7 +43,7 @@ import {
   dropReads, dSent, dStaged, feedBytes, feedBytesZeroCopy, feedServer, fetches, fetchFrom, fetchHandle,
   fetchSlot, fetchTotal, fillHeapHoles, fillOutbox, findDataHead, flashAcked, flashDone, flashNext, flashSlot,
   flashWrites, joinAt, joins, lastConnectAddr, lastConnectHandle, lastJoinOffset, lastReadHandle, lastReadLen,
-  lastReadOff, linkOpen, listBytes, makeFile, malformed, needRelay, NONE, offerServer, parentLost, problems,
+  lastReadOff, linkOpen, listBytes, makeFile, malformed, needRelay, NONE, fileSize, offerServer, parentLost, problems,
   reads, readsPending, recNext, RING_BYTES, rootRelay, sameAsStream, serveRead, serverPos, setAutoFlash,
   setAutoRead, setCapture, total, unacked, viewsIntact, wire,
 } from "./relay-support";
@@ -748,30 +748,13 @@ describe("allocation", () => {
   });
 });
 
-// ---------------------------------------------------------------- known bugs
-// Each test states what should happen; each fails (or hangs) on the current
-// core, so it is skipped (xtest). BUG: the core disagrees with its own docs.
-// LIMITATION: ABI.md documents the behaviour as the cost of a host bug (an
-// outbox overflow); the test shows what a more robust core would do.
+// ---------------------------------------------------------------- regressions
+// Bugs these tests found in the core; each test failed (or hung) before its fix.
 
-describe("known bugs", () => {
-  // BUG: a slow child is never detached from a full ring. DESIGN.md ("The
-  // ring"): "When the ring is full and the laggard is a child whose next
-  // bytes are already in flash, that child is detached and served from flash
-  // ... so it no longer holds back its sibling or the stream." (ABI.md 7.5
-  // and PROTOCOL.md 7.5 say the same; by PROTOCOL.md a child whose ring
-  // views are still being sent holds the tail, so it is "the tail".) detachLaggard()
-  // only detaches a child whose sendOff equals the ring tail, i.e. one with
-  // no ring views in flight; a slow child always has views in flight (it is
-  // served from the ring again the moment it reports a write), so it never
-  // qualifies and the whole subtree and the fetch run at its pace.
-  // Expected: once slow child B reports its writes (ring full, flash holding
-  // everything, B's next bytes in flash) B is served through OUT_FLASH_READ
-  // and the server stream runs to the end while B stays silent.
-  // Actual: B gets ring views [blockAt(4), blockAt(8)) again, no flash read,
-  // and the stream stalls at blockAt(12) = 197024 of 200416 bytes, sibling A
-  // stuck there too, until B reports again.
-  xtest("a slow child is detached from a full ring and served from flash; its sibling and the stream go on", () => {
+describe("regressions", () => {
+  // A slow child (views always in flight) was never detached, so the whole
+  // subtree and the fetch ran at its pace.
+  test("a slow child is detached from a full ring and served from flash; its sibling and the stream go on", () => {
     bootRelay();
     makeFile(LARGE, 60);
     rootRelay();
@@ -793,15 +776,9 @@ describe("known bugs", () => {
     expect(problems()).toBe(0);
   });
 
-  // BUG: serveChild() spins forever when the outbox has no room for a DATA
-  // head (fewer than 272 bytes free): sendChunk() fails without moving
-  // sendOff and the loop `continue`s. ABI.md (outbox, capacity) says a record
-  // that does not fit is dropped and counted; here the call never returns.
-  // Expected: onWriteDone returns, the drop is counted, and the child is
-  // served once the host drains. Actual: onWriteDone never returns (the wasm
-  // loops; running this test hangs the whole run, so it is skipped). ABI.md
-  // lists it as a known issue.
-  xtest("a full outbox does not hang a root that serves a child", () => {
+  // Regression: serveChild() once spun forever when the outbox had no room
+  // for a DATA head and its view. Now the pair waits for room, whole.
+  test("a full outbox does not hang a root that serves a child", () => {
     bootRelay();
     makeFile(LARGE, 62);
     rootRelay();
@@ -811,8 +788,9 @@ describe("known bugs", () => {
     const sent = dNext[c];
     fillOutbox(100);
     const dropped = outboxDropped;
-    core.onWriteDone(now, c, <i32>unacked(c)); // never returns
-    expect(outboxDropped).toBeGreaterThan(dropped);
+    core.onWriteDone(now, c, <i32>unacked(c)); // once spun here for good
+    // Nothing was half-emitted or lost: the next chunk waits for room.
+    expect(outboxDropped).toBe(dropped);
     outboxClear();
     ack(c, 0);
     runUntil(now + 100);
@@ -820,15 +798,8 @@ describe("known bugs", () => {
     expect(dNext[c]).toBeGreaterThan(sent);
   });
 
-  // LIMITATION: when OUT_FLASH_READ does not fit in the outbox, serveChild()
-  // has already set readPending and stagedLen and taken a staging buffer;
-  // nothing asks for that read again, so the child is never served again
-  // (every later pump stops at readPending) while its link stays up. ABI.md
-  // (outbox capacity) says so: "a lost OUT_FLASH_READ leaves that child
-  // waiting for good". Expected of a robust core: after the host drains, a
-  // later pump (a timer) asks for the read again. Actual: no OUT_FLASH_READ
-  // ever again.
-  xtest("a dropped OUT_FLASH_READ is asked for again", () => {
+  // An OUT_FLASH_READ that did not fit left the child waiting for good.
+  test("a dropped OUT_FLASH_READ is asked for again", () => {
     bootRelay();
     makeFile(SMALL, 63);
     rootRelay();
@@ -849,15 +820,8 @@ describe("known bugs", () => {
     expect(reads).toBe(2);
   });
 
-  // LIMITATION: when OUT_FETCH does not fit in the outbox, requestFetch() has
-  // already opened the server link and set h.server; fetchRetryMs stays
-  // Infinity and linkTimer() ignores server links, so the root never asks
-  // the server again and the whole tree waits for good (ABI.md: "a lost
-  // OUT_FETCH leaves a root without a source"). Expected of a robust core:
-  // after the host drains, a later timer asks for the fetch again. Actual:
-  // no OUT_FETCH in 60 s; hiers[0].server names a link that will never
-  // carry a byte.
-  xtest("a dropped OUT_FETCH is asked for again", () => {
+  // An OUT_FETCH that did not fit left the root without a source for good.
+  test("a dropped OUT_FETCH is asked for again", () => {
     bootRelay();
     makeFile(SMALL, 64);
     needRelay(now);
@@ -873,5 +837,135 @@ describe("known bugs", () => {
     runUntil(now + 60000);
     drain();
     expect(fetches).toBe(1);
+  });
+
+  // A leaf that moves up must not read its old parent while its JOIN (with
+  // the offset it holds) is out: bytes taken from the old parent meanwhile
+  // made the new parent's first DATA frame look like a gap, and the phone
+  // dropped its new parent as malformed.
+  test("a moving leaf stops reading its old parent; the new one resumes it exactly", () => {
+    bootRelay();
+    makeFile(SMALL, 64);
+    setAutoFlash(true);
+    const chain: StaticArray<u32> = [P1, P2, P3];
+    const old = attachRelay(chain, 3); // depth 3, parent P3
+    let end = buildFrames(0, 0, blockAt(1), BLOCK_BYTES);
+    expect(feedBytes(old, wire, end, 4096)).toBe(end);
+    const held = heldOffset(hiers[0]);
+    expect(held).toBe(blockAt(1));
+    // The parent tells it of a free slot two levels up: it moves there.
+    const best = new Candidate();
+    best.set(P9, 1, 1, 7);
+    frDown(old, fileXid(), chain, 3, best);
+    drain();
+    for (let i = 0; i < 20 && lastConnectAddr != P9; i++) {
+      step();
+      drain();
+    }
+    expect(lastConnectAddr).toBe(P9);
+    const mover = lastConnectHandle;
+    core.onStreamConnected(now, mover);
+    drain();
+    expect(lastJoinOffset).toBe(held);
+    // The old parent goes on sending: nothing more is taken from it now.
+    end = buildFrames(0, blockAt(1), blockAt(2), BLOCK_BYTES);
+    expect(feedBytes(old, wire, end, 4096)).toBe(0);
+    // Accepted below P9: the old link closes and the new parent resumes it.
+    const up: StaticArray<u32> = [P9];
+    frAccept(mover, fileXid(), up, 1);
+    drain();
+    expect(linkOpen(old)).toBe(false);
+    end = buildFrames(0, held, total, BLOCK_BYTES);
+    expect(feedBytes(mover, wire, end, 4096)).toBe(end);
+    flashAll();
+    expect(malformed).toBe(0);
+    expect(dones).toBe(1);
+    expect(problems()).toBe(0);
+  });
+
+  // A server stream that ended with everything received while flash was still
+  // writing made the root ask for the whole file again FETCH_RETRY_MS later.
+  test("a root that has received everything does not fetch again while flash catches up", () => {
+    bootRelay();
+    makeFile(SMALL, 65);
+    rootRelay();
+    feedServer(total, 4096);
+    expect(heldOffset(hiers[0])).toBe(total);
+    const before = fetches;
+    core.onStreamClosed(now, fetchHandle); // the host's TFTP transfer ended
+    drain();
+    runUntil(now + FETCH_RETRY_MS * 3);
+    drain();
+    expect(fetches).toBe(before);
+    flashAll();
+    expect(dones).toBe(1);
+  });
+
+  // A child whose ring was full for longer than the peer timeout read
+  // nothing from its parent (heartbeats included) and dropped it as dead.
+  test("a child held up by its own slow flash keeps its parent", () => {
+    bootRelay();
+    makeFile(LARGE, 66);
+    const p = attachRelay(root1, 1); // flash never reports: the ring fills
+    const end = buildFrames(0, 0, total, BLOCK_BYTES);
+    const took = feedBytes(p, wire, end, 4096);
+    expect(took).toBeLessThan(end);
+    runUntil(now + 10000); // far past the 3.5 s peer timeout
+    drain();
+    expect(linkOpen(p)).toBe(true);
+    expect(parentLost).toBe(0);
+    // Flash catches up: the rest flows and the file completes.
+    setAutoFlash(true);
+    flashAll();
+    feedBytes(p, wire + <usize>took, end - took, 4096);
+    flashAll();
+    expect(dones).toBe(1);
+    expect(problems()).toBe(0);
+  });
+
+  // A flash read that fails made the core ask for the same read at once.
+  test("a child whose flash read fails is dropped (it re-joins elsewhere)", () => {
+    bootRelay();
+    makeFile(SMALL, 67);
+    rootRelay();
+    setAutoFlash(true);
+    feedServer(total, 4096);
+    flashAll();
+    const c = joinAt(P1, blockAt(1)); // the ring is gone: served from flash
+    expect(lastReadHandle).toBe(c);
+    const askedBefore = reads;
+    core.onFlashRead(now, c, links[c].gen, 0);
+    drain();
+    expect(linkOpen(c)).toBe(false);
+    expect(reads).toBe(askedBefore);
+  });
+
+  // A DATA frame too short to hold an offset read its offset from the next
+  // frame's bytes before it failed.
+  test("a DATA frame shorter than its offset is a frame-size error at once", () => {
+    const p = child(SMALL, 68);
+    store<u16>(core.inboxAddr(), bswap<u16>(3));
+    store<u8>(core.inboxAddr(), 0x15, 2);
+    core.onStreamData(now, p, 3);
+    drain();
+    expect(malformed).toBe(1);
+    expect(linkOpen(p)).toBe(false);
+  });
+
+  // need() again for a file being relayed is idempotent, and setHeld() after
+  // the file is done once un-verified it (the phone stopped serving).
+  test("need() again leaves a relayed file as it is; a finished file stays verified", () => {
+    bootRelay();
+    makeFile(SMALL, 69);
+    const slot = rootRelay();
+    needRelay(now);
+    expect(hiers[slot].sizeBytes).toBe(fileSize);
+    // and a finished file stays verified whatever setHeld() says after
+    setAutoFlash(true);
+    feedServer(total, 4096);
+    flashAll();
+    expect(hiers[slot].verified).toBe(true);
+    core.setHeld(now, slot, 0, 0);
+    expect(hiers[slot].verified).toBe(true);
   });
 });

@@ -46,13 +46,18 @@ test("wrong arguments say what is wrong and exit 2", () => {
   }
 });
 
-test("pfs demo prints the vendor-style election and the final trees", () => {
+test("pfs demo shows the election, each phone's progress per component, the trees and the totals", () => {
   const r = pfs("demo", "--phones", "8", "--seed", "2");
   assert.equal(r.status, 0, r.stderr + r.stdout.slice(-2000));
   assert.match(r.stdout, /TxBdcst ClaimRoot\(tent\): strength=[0-9a-f]{8}/);
-  assert.match(r.stdout, /TxBdcst Ad 4: ClaimRoot\(tent\)/);
   assert.match(r.stdout, /UT:Confirmed root bumping strength/);
   assert.match(r.stdout, /@@@HROOT:XID[0-9A-F]{8} m=CP-79[46]1G ROOT=10\.0\.0\.\d+ \S+/);
+  assert.match(r.stdout, /Root sending TFTP XfrCmd/);
+  // Progress tables: a row per phone, a cell per component, ending at 100%.
+  assert.match(r.stdout, /progress: KB held checked/);
+  assert.match(r.stdout, /10\.0\.0\.1 +CP-79[46]1G +(\s*\d+K +\d+%R?){5}/);
+  assert.match(r.stdout, /apps41\.9-4-2ES26\.sbn complete: 3157527 bytes checked and in flash/);
   assert.match(r.stdout, /\(root\)/);
-  assert.match(r.stdout, /0 orphans/);
+  assert.match(r.stdout, /8 of 8 phones hold the whole load checked/);
+  assert.doesNotMatch(r.stdout, /FAILED|error:/);
 });
