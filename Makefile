@@ -46,6 +46,7 @@ demo: build
 
 # All tests; the closing line counts every suite: "N passed, N failed".
 test: build
+	@bash tests/support/debian-deps.sh
 	node build/js/tests/run-all.js
 
 bench: build
