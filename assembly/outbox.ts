@@ -12,7 +12,7 @@ export const OUT_CLOSE: u8 = 4; //    b = stream handle; the core has already fo
 export const OUT_EVENT: u8 = 5; //    a = xid, payload = event record (events.ts)
 export const OUT_FETCH: u8 = 6; //    a = slot, b = stream handle; payload u32 from, u32 total: fetch from the server
 export const OUT_FLASH_WRITE: u8 = 7; // a = slot, b = offset; payload u32 ptr, u32 len: write that view to flash
-export const OUT_FLASH_READ: u8 = 8; //  a = slot, b = offset; payload u32 ptr, u32 len, u32 handle: read flash there
+export const OUT_FLASH_READ: u8 = 8; //  a = slot, b = offset; payload u32 ptr, u32 len, u32 handle, u32 tag: read flash there
 export const OUT_WRITE_REF: u8 = 9; //   b = stream handle; payload u32 ptr, u32 len: send that view (zero copy)
 
 export const BROADCAST_ADDR: u32 = 0xffffffff;

@@ -63,6 +63,10 @@ export class Transfer {
   ring: usize = 0;
   /** Bytes received in order (some may still await their check). */
   recvOff: u32 = 0;
+  /** The furthest offset ever written into the ring. After a rewind the ring
+   *  still holds those discarded bytes, so whether an offset is intact in the
+   *  ring is judged against this, not recvOff. */
+  ringHigh: u32 = 0;
   /** Bytes checked: the list, then whole blocks. Only these go anywhere. */
   verifiedOff: u32 = 0;
   listOk: bool = false;
@@ -79,6 +83,7 @@ export class Transfer {
     this.listBytes = 0;
     this.total = 0;
     this.recvOff = 0;
+    this.ringHigh = 0;
     this.verifiedOff = 0;
     this.listOk = false;
     this.flashReqOff = 0;
@@ -216,6 +221,7 @@ export function payloadWindow(h: Hier, t: Transfer, limit: u32): u32 {
  *  returns false when a check failed (the caller drops the source). */
 export function commitPayload(h: Hier, t: Transfer, n: u32, source: u32): bool {
   t.recvOff += n;
+  if (t.recvOff > t.ringHigh) t.ringHigh = t.recvOff;
   if (!t.listOk) {
     if (t.recvOff < t.listBytes) return true;
     hostSha256(t.list, <usize>t.listBytes, digest);
@@ -379,13 +385,13 @@ function serveChild(h: Hier, slot: i32, t: Transfer | null, handle: i32, l: Link
     // was detached for lagging only once it has caught up to within a quarter
     // ring of the newest bytes (else it would tie the ring up again at once).
     if (t != null && !t.complete && !t.storeAndForward && !l.ringMode && !l.readPending && l.stagedLen == 0 &&
-        off >= listBytes && off + (l.lagged ? R / REATTACH_DIVISOR : R) >= t.recvOff) {
+        off >= listBytes && off + (l.lagged ? R / REATTACH_DIVISOR : R) >= t.ringHigh) {
       l.ringMode = true;
       l.lagged = false;
     }
     // Still in the ring? Only while nobody may have written over it.
     if (t != null && !t.complete && !t.storeAndForward && off >= listBytes && l.ringMode &&
-        off + R >= t.recvOff && off >= ringTail(h, t)) {
+        off + R >= t.ringHigh && off >= ringTail(h, t)) {
       const n = chunkAt(listBytes, total, off, avail);
       if (!sendChunk(handle, l, CHUNK_RING, t.ring + <usize>((off - listBytes) % R), n)) return;
       continue;
@@ -511,7 +517,7 @@ export function childStarts(l: Link, offset: u32, h: Hier): void {
   l.sendOff = offset <= total ? offset : total;
   const t = transferOf(h);
   l.ringMode = t != null && !t.storeAndForward && !t.complete && l.sendOff >= t.listBytes &&
-    <u64>l.sendOff + <u64>cfg.ringBytes >= <u64>t.recvOff;
+    <u64>l.sendOff + <u64>cfg.ringBytes >= <u64>t.ringHigh;
 }
 
 export function releaseTransfer(h: Hier): void {

@@ -25,7 +25,7 @@ export interface CoreSink {
    *  slot's transfer space; report with flashWritten() when done. */
   flashWrite(slot: number, offset: number, bytes: Uint8Array): void;
   /** Read flash at `offset` into `into` (a writable view of core memory);
-   *  report with flashRead(handle, n). */
+   *  report with flashRead(handle, tag, n), handing back the record's tag. */
   flashRead(slot: number, offset: number, into: Uint8Array, handle: number, tag: number): void;
   /** Send `bytes` (a view of core memory, zero copy) on stream `handle`;
    *  report with writeDone() once the socket is done with it. */

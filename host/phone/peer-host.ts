@@ -1,0 +1,336 @@
+// A phone's PFS core on real sockets: UDP on the PFS port for election and
+// discovery (unicast from its own address, broadcasts received on a shared
+// socket bound to the subnet's broadcast address), TCP on the same port for
+// tree links. The core decides everything; this file only carries bytes and
+// time between it and the OS:
+//   - datagrams out and in; streams opened, fed and closed;
+//   - zero-copy sends: a view of core memory goes to socket.write, and the
+//     core hears when Node is done with it (onWriteDone);
+//   - flow control: when the core's ring is full it takes fewer bytes than
+//     offered, the socket is paused, and resumed once the core takes more;
+//   - timers: one setTimeout at the core's next deadline.
+// Server fetches and flash go to the adapters the phone supplies.
+
+import { createSocket, Socket as UdpSocket } from "node:dgram";
+import { createServer, Server, Socket } from "node:net";
+import { BROADCAST_ADDR, CoreConfig } from "../core/abi.js";
+import { CoreSink, PfsCore } from "../core/core.js";
+import { ipToU32, u32ToIp } from "./addr.js";
+
+/** The PFS port: UDP and TCP (IANA "cppdp"; the technote's console log). */
+export const PFS_PORT = 4051;
+
+/** Drain-and-refeed passes per call; each pass moves bytes or stops. */
+const MAX_SETTLE_ROUNDS = 16;
+
+/** Where a root's server bytes come from: stream [from, total) of a slot's
+ *  list-then-file into `sink`, resolving when it is all delivered. `sink`
+ *  resolves once the core has taken the chunk (back-pressure). */
+export interface ServerFetcher {
+  fetch(slot: number, from: number, total: number, sink: (chunk: Uint8Array) => Promise<void>, signal: AbortSignal): Promise<void>;
+}
+
+/** Where a slot's transfer lives in flash (list, then file). */
+export interface SlotFlash {
+  write(slot: number, offset: number, bytes: Uint8Array): Promise<void> | void;
+  /** Fills `into` from the slot's transfer space; returns bytes read (0 on error). */
+  read(slot: number, offset: number, into: Uint8Array): number;
+}
+
+export interface PeerHostOptions {
+  bind: string;
+  broadcast: string;
+  port: number;
+  core: CoreConfig;
+  seed: number;
+  fetcher: ServerFetcher;
+  flash: SlotFlash;
+  onEvent?: (xid: number, code: number, n: number, a: number, b: number) => void;
+  log?: (line: string) => void;
+}
+
+interface Stream {
+  socket: Socket;
+  /** Bytes received that the core has not taken yet (its ring was full). */
+  pending: Uint8Array[];
+  paused: boolean;
+  closedByCore: boolean;
+}
+
+export class PeerHost {
+  readonly core: PfsCore;
+  readonly self: number;
+  private udp: UdpSocket | null = null;
+  private bcast: UdpSocket | null = null;
+  private tcp: Server | null = null;
+  private readonly streams = new Map<number, Stream>();
+  private readonly fetches = new Map<number, { abort: AbortController; waiting: Array<() => void>; pending: Uint8Array | null }>();
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private readonly started = Date.now();
+  private closed = false;
+  private readonly sink: CoreSink;
+
+  constructor(readonly opts: PeerHostOptions) {
+    this.self = ipToU32(opts.bind);
+    this.core = new PfsCore({ ...opts.core, selfAddr: this.self, seed: opts.seed || 1 });
+    this.sink = {
+      datagram: (dst, bytes) => this.sendDatagram(dst, bytes),
+      connect: (handle, addr) => this.connect(handle, addr),
+      write: (handle, bytes) => this.write(handle, bytes.slice(), false),
+      writeRef: (handle, bytes) => this.write(handle, bytes, true),
+      close: (handle) => this.closeStream(handle),
+      event: (xid, code, n, a, b) => this.opts.onEvent?.(xid >>> 0, code, n, a >>> 0, b >>> 0),
+      fetch: (slot, handle, from, total) => this.startFetch(slot, handle, from, total),
+      flashWrite: (slot, offset, bytes) => this.flashWrite(slot, offset, bytes),
+      flashRead: (slot, offset, into, handle, tag) => {
+        // Synchronous reads: the flash adapter fills core memory now, and the
+        // core hears of it on the next turn (never from inside a drain).
+        const n = this.opts.flash.read(slot, offset, into);
+        setImmediate(() => this.call(() => this.core.flashRead(this.now(), handle, tag, n)));
+      },
+    };
+  }
+
+  /** Milliseconds since this host started: the core's clock. */
+  now(): number {
+    return Date.now() - this.started;
+  }
+
+  async start(): Promise<void> {
+    const { bind, broadcast, port } = this.opts;
+    this.udp = createSocket({ type: "udp4", reuseAddr: true });
+    this.udp.on("message", (msg, rinfo) => this.onDatagram(msg, rinfo.address));
+    await new Promise<void>((resolve, reject) => {
+      this.udp!.once("error", reject);
+      this.udp!.bind(port, bind, () => resolve());
+    });
+    this.udp.setBroadcast(true);
+    this.bcast = createSocket({ type: "udp4", reuseAddr: true });
+    this.bcast.on("message", (msg, rinfo) => this.onDatagram(msg, rinfo.address));
+    await new Promise<void>((resolve, reject) => {
+      this.bcast!.once("error", reject);
+      this.bcast!.bind(port, broadcast, () => resolve());
+    });
+    this.tcp = createServer((socket) => this.onAccept(socket));
+    await new Promise<void>((resolve, reject) => {
+      this.tcp!.once("error", reject);
+      this.tcp!.listen(port, bind, () => resolve());
+    });
+    this.opts.log?.(`+++ Listening on peer TCP port ${port} at ${bind}, UDP ${bind} and ${broadcast}`);
+  }
+
+  /** Runs `fn` against the core, then acts on whatever it asked for. */
+  call<T>(fn: () => T): T {
+    if (this.closed) return undefined as T;
+    const r = fn();
+    // Draining may free ring room; feeding waiting bytes may ask for more.
+    for (let round = 0; round < MAX_SETTLE_ROUNDS; round++) {
+      this.core.drain(this.sink);
+      if (!this.retryPending()) break;
+    }
+    this.arm();
+    return r;
+  }
+
+  private arm(): void {
+    const due = this.core.nextDeadlineMs();
+    if (due >= this.timerAt && this.timer !== null) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = due;
+    if (!Number.isFinite(due)) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      this.call(() => this.core.timer(this.now()));
+    }, Math.max(0, due - this.now()));
+  }
+
+  // ------------------------------------------------------------ datagrams
+
+  private onDatagram(msg: Buffer, from: string): void {
+    let src: number;
+    try {
+      src = ipToU32(from);
+    } catch {
+      return;
+    }
+    this.call(() => this.core.datagram(this.now(), src, msg));
+  }
+
+  private sendDatagram(dst: number, view: Uint8Array): void {
+    const to = (dst >>> 0) === BROADCAST_ADDR ? this.opts.broadcast : u32ToIp(dst);
+    this.udp?.send(Buffer.from(view), this.opts.port, to);
+  }
+
+  // ------------------------------------------------------------ streams
+
+  private onAccept(socket: Socket): void {
+    let peer: number;
+    try {
+      peer = ipToU32(socket.remoteAddress?.replace(/^::ffff:/, "") ?? "");
+    } catch {
+      socket.destroy();
+      return;
+    }
+    const handle = this.call(() => this.core.accept(this.now(), peer));
+    if (handle < 0) {
+      socket.destroy();
+      return;
+    }
+    this.adopt(handle, socket);
+  }
+
+  private connect(handle: number, addr: number): void {
+    const socket = new Socket();
+    this.adopt(handle, socket);
+    socket.connect({ host: u32ToIp(addr), port: this.opts.port, localAddress: this.opts.bind }, () => {
+      if (this.streams.get(handle)?.socket === socket) this.call(() => this.core.connected(this.now(), handle));
+    });
+  }
+
+  private adopt(handle: number, socket: Socket): void {
+    socket.setNoDelay(true);
+    const s: Stream = { socket, pending: [], paused: false, closedByCore: false };
+    this.streams.set(handle, s);
+    socket.on("data", (chunk: Buffer) => {
+      if (this.streams.get(handle) !== s) return;
+      s.pending.push(chunk);
+      if (s.pending.length === 1) this.call(() => this.feed(handle, s));
+    });
+    const gone = () => {
+      if (this.streams.get(handle) !== s) return;
+      this.streams.delete(handle);
+      if (!s.closedByCore) this.call(() => this.core.closed(this.now(), handle));
+    };
+    socket.on("close", gone);
+    socket.on("error", () => socket.destroy());
+  }
+
+  /** Offers queued bytes to the core; pauses the socket when its ring is full. */
+  private feed(handle: number, s: Stream): void {
+    while (s.pending.length > 0) {
+      const chunk = s.pending[0];
+      const took = this.core.streamData(this.now(), handle, chunk);
+      if (this.streams.get(handle) !== s) return; // the core closed it
+      if (took < chunk.length) {
+        s.pending[0] = chunk.subarray(took);
+        if (!s.paused) {
+          s.socket.pause();
+          s.paused = true;
+        }
+        return;
+      }
+      s.pending.shift();
+    }
+    if (s.paused) {
+      s.socket.resume();
+      s.paused = false;
+    }
+  }
+
+  /** Offers bytes that waited for ring room; true if any were taken. */
+  private retryPending(): boolean {
+    let moved = false;
+    for (const [handle, s] of [...this.streams]) {
+      if (s.pending.length > 0 && this.core.x.rxWindow(handle) > 0) {
+        this.feed(handle, s);
+        moved = true;
+      }
+    }
+    for (const [handle, f] of [...this.fetches]) {
+      if (f.pending !== null && this.core.x.rxWindow(handle) > 0) {
+        this.feedFetch(handle);
+        moved = true;
+      }
+    }
+    return moved;
+  }
+
+  private write(handle: number, bytes: Uint8Array, isRef: boolean): void {
+    const s = this.streams.get(handle);
+    if (s === undefined) return;
+    // A view of core memory: Node may hold it until the write completes; the
+    // core does not touch that memory until it hears so.
+    s.socket.write(bytes, () => {
+      if (isRef) setImmediate(() => this.call(() => this.core.writeDone(this.now(), handle, bytes.length)));
+    });
+  }
+
+  private closeStream(handle: number): void {
+    const f = this.fetches.get(handle);
+    if (f !== undefined) {
+      this.fetches.delete(handle);
+      f.abort.abort();
+      return;
+    }
+    const s = this.streams.get(handle);
+    if (s === undefined) return;
+    s.closedByCore = true;
+    this.streams.delete(handle);
+    s.socket.end();
+  }
+
+  // ------------------------------------------------------------ server and flash
+
+  private startFetch(slot: number, handle: number, from: number, total: number): void {
+    const abort = new AbortController();
+    const f = { abort, waiting: [] as Array<() => void>, pending: null as Uint8Array | null };
+    this.fetches.set(handle, f);
+    const sink = (chunk: Uint8Array): Promise<void> => {
+      if (abort.signal.aborted) return Promise.resolve();
+      f.pending = chunk;
+      return new Promise<void>((resolve) => {
+        f.waiting.push(resolve);
+        this.call(() => this.feedFetch(handle));
+      });
+    };
+    // Never from inside a drain: the fetcher may call sink() at once.
+    setImmediate(() => this.runFetch(slot, handle, f, from, total, sink));
+  }
+
+  private runFetch(slot: number, handle: number, f: { abort: AbortController }, from: number, total: number, sink: (chunk: Uint8Array) => Promise<void>): void {
+    const abort = f.abort;
+    if (abort.signal.aborted) return;
+    this.opts.fetcher.fetch(slot, from, total, sink, abort.signal).then(
+      () => {
+        if (this.fetches.get(handle) !== f) return;
+        this.fetches.delete(handle);
+        this.call(() => this.core.closed(this.now(), handle)); // the fetch ended
+      },
+      (e: Error) => {
+        if (this.fetches.get(handle) !== f) return;
+        this.fetches.delete(handle);
+        this.opts.log?.(`server fetch for slot ${slot} failed: ${e.message}`);
+        this.call(() => this.core.closed(this.now(), handle));
+      },
+    );
+  }
+
+  private feedFetch(handle: number): void {
+    const f = this.fetches.get(handle);
+    if (f === undefined || f.pending === null) return;
+    const took = this.core.streamData(this.now(), handle, f.pending);
+    f.pending = took < f.pending.length ? f.pending.subarray(took) : null;
+    if (f.pending === null) for (const resolve of f.waiting.splice(0)) resolve();
+  }
+
+  private flashWrite(slot: number, offset: number, view: Uint8Array): void {
+    const done = () => setImmediate(() => this.call(() => this.core.flashWritten(this.now(), slot, view.length)));
+    const r = this.opts.flash.write(slot, offset, view);
+    if (r instanceof Promise) r.then(done, (e: Error) => this.opts.log?.(`flash write failed: ${e.message}`));
+    else done();
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    for (const f of this.fetches.values()) f.abort.abort();
+    for (const s of this.streams.values()) s.socket.destroy();
+    this.streams.clear();
+    this.udp?.close();
+    this.bcast?.close();
+    await new Promise<void>((resolve) => (this.tcp === null ? resolve() : this.tcp.close(() => resolve())));
+  }
+}

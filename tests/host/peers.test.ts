@@ -1,0 +1,95 @@
+// The core on real sockets: several phones on this machine's loopback
+// (127.0.0.N, each with UDP and TCP on its own address plus the shared
+// broadcast socket on 127.255.255.255) elect roots and relay a load to each
+// other over TCP, from an in-memory server and into in-memory flash.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { Ev, NEED_RELAY } from "../../host/core/abi.js";
+import { loadBoard } from "../../host/boards.js";
+import { getPreset, presetFiles } from "../../host/load/presets.js";
+import type { RelayFile } from "../../host/load/blocklist.js";
+import { PeerHost } from "../../host/phone/peer-host.js";
+
+/** A port of our own, so a running phone (4051) does not interfere. */
+const PORT = 24051;
+
+function phone(n: number, files: RelayFile[], done: Map<number, Set<number>>, roots: Set<number>): { host: PeerHost; flash: Map<number, Uint8Array> } {
+  const flash = new Map<number, Uint8Array>();
+  const slotFile = new Map<number, RelayFile>();
+  const bind = `127.0.0.${n}`;
+  const host: PeerHost = new PeerHost({
+    bind, broadcast: "127.255.255.255", port: PORT, seed: 1000 + n,
+    core: { ...loadBoard("third-gen").core, lingerMs: 60_000 },
+    fetcher: {
+      async fetch(slot, from, total, sink, signal) {
+        roots.add(n);
+        const stream = slotFile.get(slot)!.stream;
+        for (let off = from; off < total && !signal.aborted; off += 8192) await sink(stream.subarray(off, Math.min(total, off + 8192)));
+      },
+    },
+    flash: {
+      write(slot, offset, bytes) {
+        flash.get(slot)!.set(bytes, offset);
+      },
+      read(slot, offset, into) {
+        const f = flash.get(slot)!;
+        const n2 = Math.min(into.length, f.length - offset);
+        into.set(f.subarray(offset, offset + n2));
+        return n2;
+      },
+    },
+    onEvent: (xid, code) => {
+      if (code === Ev.FileDone) {
+        let s = done.get(n);
+        if (s === undefined) done.set(n, (s = new Set()));
+        s.add(xid);
+      }
+    },
+  });
+  const need = () => {
+    for (const f of files) {
+      const slot = host.call(() => host.core.need(host.now(), "CP-7961G", f.name, f.content.length, 0, NEED_RELAY, f.listSha256));
+      assert.ok(slot >= 0, `need ${f.name}: ${slot}`);
+      slotFile.set(slot, f);
+      flash.set(slot, new Uint8Array(f.stream.length));
+    }
+  };
+  return Object.assign({ host, flash }, { need });
+}
+
+test("five phones on loopback elect roots and relay a load over real sockets", async (t) => {
+  const files = presetFiles(getPreset("tiny"));
+  const done = new Map<number, Set<number>>();
+  const roots = new Set<number>();
+  const phones = [2, 3, 4, 5, 6].map((n) => phone(n, files, done, roots) as ReturnType<typeof phone> & { need(): void });
+  try {
+    for (const p of phones) await p.host.start();
+  } catch (e) {
+    for (const p of phones) await p.host.stop();
+    t.skip(`cannot bind 127.0.0.N:${PORT} and the broadcast socket here: ${(e as Error).message}`);
+    return;
+  }
+  try {
+    for (const p of phones) p.need();
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && [...done.values()].filter((s) => s.size === files.length).length < phones.length) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal([...done.values()].filter((s) => s.size === files.length).length, phones.length, "every phone completed every file");
+    // Every phone's flash holds each file exactly (list, then content).
+    for (const p of phones) {
+      for (const [slot, bytes] of p.flash) {
+        const f = files.find((x) => x.stream.length === bytes.length && Buffer.compare(Buffer.from(x.stream), Buffer.from(bytes)) === 0);
+        assert.ok(f !== undefined, `slot ${slot} holds a file exactly`);
+      }
+    }
+    // Only roots went to the server, at most one per file.
+    assert.ok(roots.size >= 1 && roots.size <= files.length, `${roots.size} phones fetched from the server`);
+    const sha = createHash("sha256").update(files[0].content).digest("hex");
+    assert.equal(sha.length, 64);
+  } finally {
+    for (const p of phones) await p.host.stop();
+  }
+});
