@@ -112,6 +112,8 @@ export interface RelayResult {
   serverContacts: number;
   /** Confirmed roots at the end, over all hierarchies (for comparison). */
   roots: number;
+  /** Distinct phones that are a confirmed root of some hierarchy at the end. */
+  rootPhones: number;
   /** Phones that turned rogue during the run. */
   rogues: number;
   /** Bytes offered to a phone again at offsets it already held. */
@@ -471,6 +473,7 @@ export class Fleet {
       wanSkippedBytes: w.relay.wanSkippedBytes,
       serverContacts: w.relay.serverContacts.size,
       roots: final.hierarchies.reduce((n, h) => n + h.roots, 0),
+      rootPhones: w.phones.filter((p) => p.alive && p.core !== null && [...p.slots.values()].some((s) => p.core!.x.hierRole(s) === Role.Root)).length,
       rogues: this.rogueCount,
       refetchedBytes: refetched,
       corruptHeld: w.relay.corruptHeld,
