@@ -2,12 +2,24 @@
 
 import { demoCommand } from "./demo.js";
 import { simCommand } from "./sim.js";
+import { tftpCommand } from "./tftp.js";
+import { tftpdCommand } from "./tftpd.js";
+import { flashCommand } from "./flash.js";
+import { loadsCommand } from "./loads.js";
+import { phoneCommand } from "./phone.js";
+import { fleetCommand } from "./fleet.js";
 import { UsageError } from "./args.js";
 
 const USAGE = `usage: pfs <command> [options]
 commands:
   sim     run the deterministic fleet simulator (pfs sim --help)
-  demo    watch a simulated fleet form its hierarchies`;
+  demo    watch a simulated fleet upgrade through PFS
+  phone   boot one phone on real sockets: config, compare, upgrade (pfs phone --help)
+  fleet   a fleet of phone processes on this machine, upgraded over real sockets (pfs fleet --help)
+  loads   write a TFTP root: a load's index, files and phone configs (pfs loads --help)
+  flash   a phone's A/B flash as an image file: format, ls (pfs flash --help)
+  tftpd   serve a directory over TFTP, optionally over an emulated WAN (pfs tftpd --help)
+  tftp    fetch a file from a TFTP server: pfs tftp get (pfs tftp --help)`;
 
 export async function main(argv: string[]): Promise<number> {
   // A reader that goes away (`pfs sim | head`) is not an error of ours.
@@ -23,6 +35,18 @@ export async function main(argv: string[]): Promise<number> {
         return simCommand(rest, out);
       case "demo":
         return await demoCommand(rest, out);
+      case "tftpd":
+        return await tftpdCommand(rest, out);
+      case "tftp":
+        return await tftpCommand(rest, out);
+      case "flash":
+        return flashCommand(rest, out);
+      case "fleet":
+        return await fleetCommand(rest, out);
+      case "phone":
+        return await phoneCommand(rest, out);
+      case "loads":
+        return loadsCommand(rest, out);
       case undefined:
       case "help":
       case "--help":

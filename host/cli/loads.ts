@@ -1,0 +1,192 @@
+// `pfs loads make`: writes a TFTP root for one load and its phones (the
+// index, the components and their block lists, XMLDefault.cnf.xml and one
+// SEP<MAC>.cnf.xml per phone). The layouts are in docs/LOADS.md.
+
+import { createPrivateKey, KeyObject } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { phoneModels } from "../boards.js";
+import { ConfigError, describePfs, PFS_LEVEL_NAMES, PfsLevel, parseMac } from "../load/config.js";
+import { getPreset, presetNames } from "../load/presets.js";
+import { BLOCK_LIST_SUFFIX, makeTftpRoot, MAC_PREFIX, MAX_PHONES, modelFamily, parseMacs, TftpRootResult } from "../load/tftp-root.js";
+import { parse, UsageError } from "./args.js";
+
+const DEFAULT_MODEL = "CP-7961G";
+const DEFAULT_PRESET = "cp7961-9.4.2";
+/** Phones listed one by one in the summary; beyond this, counts. */
+const LIST_PHONES = 16;
+
+function models(): string {
+  try {
+    return phoneModels().map((b) => b.model).join(", ");
+  } catch {
+    return DEFAULT_MODEL;
+  }
+}
+
+export const LOADS_USAGE = `usage: pfs loads make --out DIR --macs MACS [--model MODEL] [--load NAME] [--preset PRESET]
+                      [--pfs-enterprise 0|1] [--pfs-profile 0|1] [--pfs-device MAC=0|1,...] [--sign-key PEM]
+  Writes a TFTP root for one load: <load>.loads (each file's size, SHA-256 and
+  block-list SHA-256; signed with Ed25519 when --sign-key is given), every
+  component with its block list <component>${BLOCK_LIST_SUFFIX}, XMLDefault.cnf.xml, and a
+  SEP<MAC>.cnf.xml per phone whose Peer Firmware Sharing setting is resolved:
+  the device's own page, else the common phone profile, else the enterprise
+  default, else off.
+  --out DIR              where to write (made if missing; files of the same names are replaced)
+  --macs MACS            a comma list of MACs (001BD4000001 or 00:1B:D4:00:00:01), or a
+                         count N (1..${MAX_PHONES}) for ${MAC_PREFIX}000001, ${MAC_PREFIX}000002, ...
+  --model MODEL          phone model (default ${DEFAULT_MODEL}): ${models()}
+  --load NAME            load name: the .loads file name without .loads (default: the preset's)
+  --preset PRESET        the component files: ${presetNames().join(", ")} (default ${DEFAULT_PRESET})
+  --pfs-enterprise 0|1   PFS in the enterprise phone configuration
+  --pfs-profile 0|1      PFS in the common phone profile
+  --pfs-device LIST      PFS on devices' own pages: MAC=0|1, comma separated
+  --sign-key PEM         an Ed25519 private key in PEM (openssl genpkey -algorithm ed25519 -out key.pem)`;
+
+const fail = (message: string): never => {
+  throw new UsageError(`${message}\n\n${LOADS_USAGE}`);
+};
+
+function flag(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value !== "0" && value !== "1") fail(`--${name} must be 0 (off) or 1 (on), not '${value}'`);
+  return value === "1";
+}
+
+function deviceSettings(value: string | undefined): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  if (value === undefined) return out;
+  for (const item of value.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+    const eq = item.lastIndexOf("=");
+    if (eq < 0) fail(`--pfs-device: '${item}' needs the form MAC=0 or MAC=1`);
+    let mac = "";
+    try {
+      mac = parseMac(item.slice(0, eq));
+    } catch (e) {
+      fail(`--pfs-device: ${(e as Error).message}`);
+    }
+    const v = item.slice(eq + 1).trim();
+    if (v !== "0" && v !== "1") fail(`--pfs-device: '${item}': the setting must be 0 or 1, not '${v}'`);
+    if (out.has(mac)) fail(`--pfs-device: ${mac} is given twice`);
+    out.set(mac, v === "1");
+  }
+  return out;
+}
+
+function signingKey(path: string | undefined): KeyObject | undefined {
+  if (path === undefined) return undefined;
+  let pem: Buffer;
+  try {
+    pem = readFileSync(path);
+  } catch (e) {
+    return fail(`--sign-key: cannot read '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch (e) {
+    return fail(`--sign-key: '${path}' holds no private key in PEM (${(e as Error).message}); make one with: openssl genpkey -algorithm ed25519 -out key.pem`);
+  }
+  if (key.asymmetricKeyType !== "ed25519") {
+    fail(`--sign-key: '${path}' holds a ${key.asymmetricKeyType} key; .loads indexes are signed with Ed25519 (openssl genpkey -algorithm ed25519 -out key.pem)`);
+  }
+  return key;
+}
+
+/** SOURCE_DATE_EPOCH (reproducible builds) fixes the index's timestamp. */
+function timestamp(): Date {
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  if (epoch !== undefined && /^\d{1,10}$/.test(epoch)) return new Date(Number(epoch) * 1000);
+  return new Date();
+}
+
+export function loadsCommand(argv: string[], out: (line: string) => void): number {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === "help" || sub === "--help" || sub === "-h") {
+    out(LOADS_USAGE);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub !== "make") fail(`unknown loads command '${sub}' (the one there is: make)`);
+  const { values } = parse(rest, {
+    out: { type: "string" }, macs: { type: "string" }, model: { type: "string" }, load: { type: "string" },
+    preset: { type: "string" }, "pfs-enterprise": { type: "string" }, "pfs-profile": { type: "string" },
+    "pfs-device": { type: "string" }, "sign-key": { type: "string" }, help: { type: "boolean" },
+  }, LOADS_USAGE);
+  if (values.help) {
+    out(LOADS_USAGE);
+    return 0;
+  }
+  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  const outDir = str(values.out);
+  if (outDir === undefined || outDir.trim() === "") fail("--out is required: the folder to write the TFTP root into");
+  const macsText = str(values.macs);
+  if (macsText === undefined) fail("--macs is required: a comma list of MACs, or a count of phones");
+  let macs: string[] = [];
+  try {
+    macs = parseMacs(macsText!);
+  } catch (e) {
+    fail(`--macs: ${(e as Error).message}`);
+  }
+  const model = str(values.model) ?? DEFAULT_MODEL;
+  try {
+    modelFamily(model);
+  } catch (e) {
+    fail(`--model: ${(e as Error).message}`);
+  }
+  const presetName = str(values.preset) ?? DEFAULT_PRESET;
+  try {
+    getPreset(presetName);
+  } catch (e) {
+    fail(`--preset: ${(e as Error).message}`);
+  }
+  const load = str(values.load);
+  if (load !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._+-]{0,248}$/.test(load.replace(/\.loads$/i, ""))) {
+    fail(`--load: '${load}' is not a load name (letters, digits, '.', '_', '+', '-'; e.g. SCCP41.9-4-2SR2-2S)`);
+  }
+  const enterprise = flag(str(values["pfs-enterprise"]), "pfs-enterprise");
+  const commonProfile = flag(str(values["pfs-profile"]), "pfs-profile");
+  const devices = deviceSettings(str(values["pfs-device"]));
+  for (const mac of devices.keys()) {
+    if (!macs.includes(mac)) fail(`--pfs-device: ${mac} is not one of the phones given by --macs (${macs.slice(0, 3).join(", ")}${macs.length > 3 ? ", ..." : ""})`);
+  }
+  const key = signingKey(str(values["sign-key"]));
+
+  let result: TftpRootResult;
+  try {
+    result = makeTftpRoot({
+      outDir: outDir!, model, preset: presetName, loadName: load?.replace(/\.loads$/i, ""), macs,
+      pfs: { enterprise, commonProfile, devices }, signingKey: key, timestamp: timestamp(),
+    });
+  } catch (e) {
+    if (e instanceof ConfigError) return fail(e.message);
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err.code === "string") {
+      process.stderr.write(`pfs loads make: cannot write the TFTP root in '${outDir}': ${err.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  report(result, outDir!, out);
+  return 0;
+}
+
+function report(r: TftpRootResult, outDir: string, out: (line: string) => void): void {
+  const size = (name: string) => r.files.find((f) => f.name === name)?.sizeBytes ?? 0;
+  const total = r.files.reduce((s, f) => s + f.sizeBytes, 0);
+  out(`wrote ${r.files.length} files (${total} bytes) to ${outDir}`);
+  const indexName = `${r.loadName}.loads`;
+  out(`  ${indexName}: ${size(indexName)} bytes, ${r.index.components.length} components, ` +
+    (r.keyIdHex === undefined ? "unsigned" : `signed with Ed25519 key id ${r.keyIdHex}`));
+  for (const c of r.index.components) {
+    out(`  ${c.name}${BLOCK_LIST_SUFFIX} ${size(c.name + BLOCK_LIST_SUFFIX)} bytes, then ${c.name} ${c.sizeBytes} bytes`);
+  }
+  out(`  XMLDefault.cnf.xml: the default load for the model is ${r.loadName}`);
+  const on = r.phones.filter((p) => p.pfs).length;
+  out(`  ${r.phones.length} SEP<MAC>.cnf.xml: PFS on for ${on}, off for ${r.phones.length - on}`);
+  const byLevel = new Map<PfsLevel, number>();
+  for (const p of r.phones) byLevel.set(p.level, (byLevel.get(p.level) ?? 0) + 1);
+  for (const [level, n] of byLevel) out(`    ${n} decided by ${level === "default" ? "no level (off)" : PFS_LEVEL_NAMES[level]}`);
+  // Every phone when few; else those whose own page decided.
+  const shown = r.phones.length <= LIST_PHONES ? r.phones : r.phones.filter((p) => p.level === "device");
+  for (const p of shown.slice(0, LIST_PHONES)) out(`    ${p.file}: ${describePfs(p.pfs, p.level)}`);
+  if (shown.length > LIST_PHONES) out(`    ... and ${shown.length - LIST_PHONES} more set on their own page`);
+}

@@ -1,0 +1,157 @@
+// A fleet of real phone processes on this machine's loopback: each phone is
+// a `pfs phone` process bound to its own 127.0.0.N, with its own flash image
+// (formatted with a factory load), all booting against one TFTP server (ours,
+// in this process, optionally behind an emulated WAN, or one given). Their
+// console lines are collected into a live view and a final table.
+
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadBoard } from "../boards.js";
+import { AbStore } from "../flash/ab-store.js";
+import { FileDevice } from "../flash/file-device.js";
+import { boardLayout, layoutBytes } from "../flash/layout.js";
+import { getPreset, presetFiles } from "../load/presets.js";
+import { makeTftpRoot } from "../load/tftp-root.js";
+import { TftpServer } from "../tftp/server.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const PFS_BIN = join(here, "../../../../bin/pfs.js");
+
+/** Phones on one loopback: 127.0.0.2 .. 127.0.0.(N+1). */
+export const MAX_FLEET_PROCESSES = 200;
+
+export interface FleetRunOptions {
+  phones: number;
+  models: number;
+  load: string;
+  /** Use this TFTP server instead of starting ours. */
+  tftp?: { host: string; port: number };
+  /** Serve this directory (else a root made from the preset). */
+  root?: string;
+  wanKbps?: number;
+  wanRttMs?: number;
+  port: number;
+  lingerSec: number;
+  pfs: boolean;
+  tftpWindow: number;
+  out: (line: string) => void;
+  /** Print every phone's lines as they come (else a progress view). */
+  verbose: boolean;
+}
+
+export interface PhoneRun {
+  index: number;
+  mac: string;
+  model: string;
+  bind: string;
+  exit: number | null;
+  ms: number;
+  components: Map<string, { percent: number; via: string }>;
+  lines: string[];
+}
+
+export interface FleetRunResult {
+  phones: PhoneRun[];
+  /** Read requests the server saw per file (our server only). */
+  requests: Map<string, number>;
+  wallMs: number;
+}
+
+/** Models a fleet mixes, in order; the 7961 is the technote's phone. */
+const MODELS = [{ model: "CP-7961G" }, { model: "CP-7941G" }, { model: "CP-7970G" }];
+
+export async function runFleetProcesses(o: FleetRunOptions): Promise<FleetRunResult> {
+  if (!Number.isInteger(o.phones) || o.phones < 1 || o.phones > MAX_FLEET_PROCESSES) throw new Error(`--phones must be from 1 to ${MAX_FLEET_PROCESSES}`);
+  if (!Number.isInteger(o.models) || o.models < 1 || o.models > MODELS.length) throw new Error(`--models must be from 1 to ${MODELS.length}`);
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), "pfs-fleet-"));
+  getPreset(o.load); // a clear error for an unknown preset, before anything starts
+  const models = MODELS.slice(0, o.models);
+  const phones: PhoneRun[] = [];
+  for (let i = 0; i < o.phones; i++) {
+    const m = models[i % models.length];
+    phones.push({
+      index: i, mac: `001BD4${(0x100000 + i).toString(16).toUpperCase().slice(-6)}`, model: m.model, bind: `127.0.0.${i + 2}`,
+      exit: null, ms: 0, components: new Map(), lines: [],
+    });
+  }
+  // A TFTP root per model family: the load's index and files, and a config
+  // per phone with PFS on (or off).
+  const root = o.root ?? join(dir, "tftp");
+  if (o.root === undefined) {
+    for (const m of models) {
+      const macs = phones.filter((p) => p.model === m.model).map((p) => p.mac);
+      if (macs.length > 0) makeTftpRoot({ outDir: root, model: m.model, preset: o.load, macs, pfs: { enterprise: o.pfs } });
+    }
+  }
+  let server: TftpServer | null = null;
+  let tftp = o.tftp;
+  if (tftp === undefined) {
+    server = new TftpServer({ root, host: "127.0.0.1", port: 0, wanKbps: o.wanKbps, wanRttMs: o.wanRttMs });
+    tftp = await server.start();
+  }
+  // Factory flash images, all on an older load.
+  const board = loadBoard("third-gen");
+  const layout = boardLayout(board);
+  const factory = presetFiles(getPreset("tiny"));
+  for (const p of phones) {
+    const path = join(dir, `${p.mac}.flash`);
+    const dev = FileDevice.create(path, layout.sectorBytes, Math.ceil(layoutBytes(layout) / layout.sectorBytes));
+    AbStore.format(dev, layout, { loadName: "SCCP41.FACTORY", components: factory.map((f) => ({ name: f.name, bytes: f.content })) });
+  }
+  const view = setInterval(() => {
+    if (!o.verbose) o.out(progressLine(phones, started));
+  }, 2000);
+  try {
+    await Promise.all(phones.map((p) => runOne(p, o, tftp!, join(dir, `${p.mac}.flash`), started)));
+  } finally {
+    clearInterval(view);
+    await server?.stop();
+  }
+  const requests = new Map<string, number>();
+  for (const r of server?.requests ?? []) requests.set(r.file, (requests.get(r.file) ?? 0) + 1);
+  return { phones, requests, wallMs: Date.now() - started };
+}
+
+function runOne(p: PhoneRun, o: FleetRunOptions, tftp: { host: string; port: number }, flash: string, started: number): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [
+      PFS_BIN, "phone", "--mac", p.mac, "--model", p.model, "--tftp", `${tftp.host}:${tftp.port}`, "--flash", flash,
+      "--bind", p.bind, "--port", String(o.port), "--linger", String(o.lingerSec), "--tftp-window", String(o.tftpWindow),
+    ], { stdio: ["ignore", "pipe", "pipe"] });
+    let buf = "";
+    const take = (chunk: Buffer) => {
+      buf += chunk.toString();
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        p.lines.push(line);
+        if (o.verbose) o.out(`${p.bind.padEnd(12)} ${line}`);
+        const m = / DLoad: (\S+) +(\d+)% (\d+) KB (PFS|direct)$/.exec(line);
+        if (m !== null) p.components.set(m[1], { percent: Number(m[2]), via: m[4] });
+      }
+    };
+    child.stdout.on("data", take);
+    child.stderr.on("data", take);
+    child.on("close", (code) => {
+      p.exit = code ?? 1;
+      p.ms = Date.now() - started;
+      resolve();
+    });
+  });
+}
+
+function progressLine(phones: PhoneRun[], started: number): string {
+  const done = phones.filter((p) => p.exit === 0).length;
+  const failed = phones.filter((p) => p.exit !== null && p.exit !== 0).length;
+  const percents = phones.map((p) => {
+    const c = [...p.components.values()];
+    return c.length === 0 ? 0 : Math.floor(c.reduce((a, b) => a + b.percent, 0) / c.length);
+  });
+  const bar = percents.map((v) => (v >= 100 ? "#" : v >= 50 ? "+" : v > 0 ? "." : " ")).join("");
+  return `${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s [${bar}] ${done} done, ${failed} failed of ${phones.length}`;
+}
