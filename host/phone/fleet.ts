@@ -40,6 +40,9 @@ export interface FleetRunOptions {
   out: (line: string) => void;
   /** Print every phone's lines as they come (else a progress view). */
   verbose: boolean;
+  /** Each console line of each phone, as it comes (tests use it to pick
+   *  the moment to kill a phone). */
+  onLine?: (p: PhoneRun, line: string) => void;
 }
 
 export interface PhoneRun {
@@ -51,6 +54,9 @@ export interface PhoneRun {
   ms: number;
   components: Map<string, { percent: number; via: string }>;
   lines: string[];
+  /** Kills the phone's process at once (SIGKILL: no goodbye on any socket). */
+  kill: () => void;
+  killed: boolean;
 }
 
 export interface FleetRunResult {
@@ -75,7 +81,7 @@ export async function runFleetProcesses(o: FleetRunOptions): Promise<FleetRunRes
     const m = models[i % models.length];
     phones.push({
       index: i, mac: `001BD4${(0x100000 + i).toString(16).toUpperCase().slice(-6)}`, model: m.model, bind: `127.0.0.${i + 2}`,
-      exit: null, ms: 0, components: new Map(), lines: [],
+      exit: null, ms: 0, components: new Map(), lines: [], kill: () => {}, killed: false,
     });
   }
   // A TFTP root per model family: the load's index and files, and a config
@@ -122,6 +128,10 @@ function runOne(p: PhoneRun, o: FleetRunOptions, tftp: { host: string; port: num
       PFS_BIN, "phone", "--mac", p.mac, "--model", p.model, "--tftp", `${tftp.host}:${tftp.port}`, "--flash", flash,
       "--bind", p.bind, "--port", String(o.port), "--linger", String(o.lingerSec), "--tftp-window", String(o.tftpWindow),
     ], { stdio: ["ignore", "pipe", "pipe"] });
+    p.kill = () => {
+      p.killed = true;
+      child.kill("SIGKILL");
+    };
     let buf = "";
     const take = (chunk: Buffer) => {
       buf += chunk.toString();
@@ -133,12 +143,13 @@ function runOne(p: PhoneRun, o: FleetRunOptions, tftp: { host: string; port: num
         if (o.verbose) o.out(`${p.bind.padEnd(12)} ${line}`);
         const m = / DLoad: (\S+) +(\d+)% (\d+) KB (PFS|direct)$/.exec(line);
         if (m !== null) p.components.set(m[1], { percent: Number(m[2]), via: m[4] });
+        o.onLine?.(p, line);
       }
     };
     child.stdout.on("data", take);
     child.stderr.on("data", take);
-    child.on("close", (code) => {
-      p.exit = code ?? 1;
+    child.on("close", (code, signal) => {
+      p.exit = code ?? (signal === "SIGKILL" ? 137 : 1);
       p.ms = Date.now() - started;
       resolve();
     });

@@ -374,6 +374,7 @@ class Download {
       () => {
         this.busy = false;
         if (this.state === "done") return;
+        this.armedAtMs = performance.now(); // the consumer's time was not the network's
         then?.();
         this.drain();
       },

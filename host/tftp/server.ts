@@ -236,6 +236,7 @@ export class TftpServer {
     socket.on("error", () => {});
     socket.on("message", (msg, rinfo) => this.wan.deliver(() => this.onRequest(socket, msg, rinfo)));
     this.socket = socket;
+    this.stopping = false;
     const a = socket.address();
     return { host: a.address, port: a.port };
   }
@@ -487,7 +488,8 @@ class Session {
       // RFC 1350 section 4: another TID gets ERROR 5 and changes nothing.
       // An ERROR is never answered with one.
       if (msg.length >= 2 && msg[0] === 0 && msg[1] === 5) return;
-      this.server.wan.transmit(4, () => this.socket.send(encodeError(ERROR_CODE.UNKNOWN_TID, errorText(ERROR_CODE.UNKNOWN_TID)), rinfo.port, rinfo.address));
+      const pkt = encodeError(ERROR_CODE.UNKNOWN_TID, errorText(ERROR_CODE.UNKNOWN_TID));
+      this.server.wan.transmit(pkt.length, () => this.socket.send(pkt, rinfo.port, rinfo.address));
       return;
     }
     if (this.loading || this.state === "opening") {
