@@ -20,6 +20,10 @@ import { ipToU32, u32ToIp } from "./addr.js";
 /** The PFS port: UDP and TCP (IANA "cppdp"; the technote's console log). */
 export const PFS_PORT = 4051;
 
+/** A DATA frame's head: length, type, offset (docs/PROTOCOL.md). */
+const DATA_HEAD_BYTES = 7;
+const T_DATA = 0x15;
+
 /** Drain-and-refeed passes per call; each pass moves bytes or stops. */
 const MAX_SETTLE_ROUNDS = 16;
 
@@ -55,6 +59,7 @@ interface Stream {
   pending: Uint8Array[];
   paused: boolean;
   closedByCore: boolean;
+  corked: boolean;
 }
 
 export class PeerHost {
@@ -87,7 +92,7 @@ export class PeerHost {
         // Synchronous reads: the flash adapter fills core memory now, and the
         // core hears of it on the next turn (never from inside a drain).
         const n = this.opts.flash.read(slot, offset, into);
-        setImmediate(() => this.call(() => this.core.flashRead(this.now(), handle, tag, n)));
+        queueMicrotask(() => this.call(() => this.core.flashRead(this.now(), handle, tag, n)));
       },
     };
   }
@@ -192,7 +197,7 @@ export class PeerHost {
 
   private adopt(handle: number, socket: Socket): void {
     socket.setNoDelay(true);
-    const s: Stream = { socket, pending: [], paused: false, closedByCore: false };
+    const s: Stream = { socket, pending: [], paused: false, closedByCore: false, corked: false };
     this.streams.set(handle, s);
     socket.on("data", (chunk: Buffer) => {
       if (this.streams.get(handle) !== s) return;
@@ -251,11 +256,23 @@ export class PeerHost {
   private write(handle: number, bytes: Uint8Array, isRef: boolean): void {
     const s = this.streams.get(handle);
     if (s === undefined) return;
+    if (!isRef) {
+      // A DATA head goes out in one segment with the view that follows it.
+      if (bytes.length === DATA_HEAD_BYTES && bytes[2] === T_DATA) {
+        s.socket.cork();
+        s.corked = true;
+      }
+      s.socket.write(bytes);
+      return;
+    }
     // A view of core memory: Node may hold it until the write completes; the
-    // core does not touch that memory until it hears so.
-    s.socket.write(bytes, () => {
-      if (isRef) setImmediate(() => this.call(() => this.core.writeDone(this.now(), handle, bytes.length)));
-    });
+    // core does not touch that memory until it hears so (the callback runs
+    // outside any drain, so it may call the core directly).
+    s.socket.write(bytes, () => this.call(() => this.core.writeDone(this.now(), handle, bytes.length)));
+    if (s.corked) {
+      s.corked = false;
+      s.socket.uncork();
+    }
   }
 
   private closeStream(handle: number): void {
@@ -317,7 +334,8 @@ export class PeerHost {
   }
 
   private flashWrite(slot: number, offset: number, view: Uint8Array): void {
-    const done = () => setImmediate(() => this.call(() => this.core.flashWritten(this.now(), slot, view.length)));
+    // Reported after the drain that asked for it, never from inside it.
+    const done = () => queueMicrotask(() => this.call(() => this.core.flashWritten(this.now(), slot, view.length)));
     const r = this.opts.flash.write(slot, offset, view);
     if (r instanceof Promise) r.then(done, (e: Error) => this.opts.log?.(`flash write failed: ${e.message}`));
     else done();
