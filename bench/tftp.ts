@@ -12,7 +12,7 @@
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import dgram from "node:dgram";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -96,8 +96,10 @@ export async function tftpBench(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "pfs-tftp-bench-"));
   const served = join(dir, "root");
   mkdirSync(served);
+  // World-readable whatever the umask: tftpd-hpa serves nothing else.
   writeFileSync(join(served, "load.bin"), randomBytes(BENCH_FILE_BYTES));
   writeFileSync(join(served, "tiny.bin"), "x");
+  for (const f of ["load.bin", "tiny.bin"]) chmodSync(join(served, f), 0o644);
   const want = sha256(join(served, "load.bin"));
   const { port, child } = await startTftpdHpa(served);
   const rows: string[] = [];

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import dgram from "node:dgram";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,10 +39,13 @@ const SHA = new Map<string, string>();
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 for (const [name, size] of Object.entries(FILES)) {
   const data = randomBytes(size);
-  writeFileSync(join(served, name), data);
+  // World-readable whatever the umask: tftpd-hpa serves nothing else.
+  writeFileSync(join(served, name), data, { mode: 0o644 });
+  chmodSync(join(served, name), 0o644);
   SHA.set(name, sha256(data));
 }
 writeFileSync(join(served, "sub/nested.txt"), "nested\n");
+chmodSync(join(served, "sub/nested.txt"), 0o644);
 SHA.set("sub/nested.txt", sha256(Buffer.from("nested\n")));
 writeFileSync(join(dir, "secret.txt"), "outside the root\n");
 symlinkSync(join(dir, "secret.txt"), join(served, "escape.lnk"));
