@@ -14,6 +14,8 @@ import { fileURLToPath } from "node:url";
 import { FleetOptions, RELAY_MODES, RelayMode, runFleet } from "../host/sim/fleet.js";
 import { getPreset, presetLoadBytes } from "../host/load/presets.js";
 import { tftpAloneMs } from "../host/sim/wan.js";
+import { tftpBench } from "./tftp.js";
+import { relaySockets } from "./relay-sockets.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 const PHONES = (process.env.PFS_BENCH_PHONES ?? "1,64,1000").split(",").map(Number);
@@ -87,6 +89,18 @@ single = one phone alone, direct, fetching the same load over the same WAN, in t
   md += `\n## ${tftp.name}\n\n${header}\n${these.map(line).join("\n")}\n${notes}`;
   tables.push({ tftp: tftp.name, limitEffMs, rows: these });
 }
+// Real sockets, measured side by side in this same run.
+const relayRows: string[] = [];
+process.stdout.write(`\nRelay over loopback TCP (real core, this process) vs a plain Node socket pipe over the same tree, 8 MiB\n`);
+for (const phones of [3, 7]) {
+  const r = await relaySockets(phones, 8 << 20);
+  const row = `| ${phones} | ${r.depth} | ${r.oursMs.toFixed(0)} | ${r.plainMs.toFixed(0)} | ${(r.plainMs / r.oursMs).toFixed(2)} | ${r.cpuMs.toFixed(0)} |`;
+  relayRows.push(row);
+  process.stdout.write(row + "\n");
+}
+md += `\n## Relay on real sockets vs a plain socket pipe\n\n8 MiB through the tree the phones formed on loopback (in one process); the plain pipe replays that tree with sockets that only forward.\n\n| phones | depth | ours (ms) | plain pipe (ms) | plain / ours | our CPU (ms) |\n|---:|---:|---:|---:|---:|---:|\n${relayRows.join("\n")}\n`;
+md += `\n${await tftpBench()}`;
+
 const dir = join(root, "bench/results");
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, "latest.md"), md);
