@@ -69,6 +69,16 @@ export interface FleetRunResult {
 /** Models a fleet mixes, in order; the 7961 is the technote's phone. */
 const MODELS = [{ model: "CP-7961G" }, { model: "CP-7941G" }, { model: "CP-7970G" }];
 
+/** The phones of a fleet: their MACs, models and addresses (a TFTP root for
+ *  them needs the same MACs). */
+export function fleetPhones(phones: number, models: number): Array<{ mac: string; model: string; bind: string }> {
+  return Array.from({ length: phones }, (_, i) => ({
+    mac: `001BD4${(0x100000 + i).toString(16).toUpperCase().slice(-6)}`,
+    model: MODELS[i % Math.min(models, MODELS.length)].model,
+    bind: `127.0.0.${i + 2}`,
+  }));
+}
+
 export async function runFleetProcesses(o: FleetRunOptions): Promise<FleetRunResult> {
   if (!Number.isInteger(o.phones) || o.phones < 1 || o.phones > MAX_FLEET_PROCESSES) throw new Error(`--phones must be from 1 to ${MAX_FLEET_PROCESSES}`);
   if (!Number.isInteger(o.models) || o.models < 1 || o.models > MODELS.length) throw new Error(`--models must be from 1 to ${MODELS.length}`);
@@ -76,14 +86,9 @@ export async function runFleetProcesses(o: FleetRunOptions): Promise<FleetRunRes
   const dir = mkdtempSync(join(tmpdir(), "pfs-fleet-"));
   getPreset(o.load); // a clear error for an unknown preset, before anything starts
   const models = MODELS.slice(0, o.models);
-  const phones: PhoneRun[] = [];
-  for (let i = 0; i < o.phones; i++) {
-    const m = models[i % models.length];
-    phones.push({
-      index: i, mac: `001BD4${(0x100000 + i).toString(16).toUpperCase().slice(-6)}`, model: m.model, bind: `127.0.0.${i + 2}`,
-      exit: null, ms: 0, components: new Map(), lines: [], kill: () => {}, killed: false,
-    });
-  }
+  const phones: PhoneRun[] = fleetPhones(o.phones, o.models).map((f, i) => ({
+    index: i, ...f, exit: null, ms: 0, components: new Map(), lines: [], kill: () => {}, killed: false,
+  }));
   // A TFTP root per model family: the load's index and files, and a config
   // per phone with PFS on (or off).
   const root = o.root ?? join(dir, "tftp");
