@@ -8,11 +8,18 @@ import { Fleet, FleetOptions } from "../sim/fleet.js";
 import { addrOf, indexOf, SimPhone } from "../sim/world.js";
 import { Ev } from "../core/abi.js";
 import { num, parse } from "./args.js";
+import { fleetCommand } from "./fleet.js";
 import { presetNames } from "../load/presets.js";
 import { xidName } from "../sim/check.js";
 
-export const DEMO_USAGE = `usage: pfs demo [--phones N] [--seed S] [--load PRESET] [--fast] [--verbose]
-  A fleet upgrade on a simulated subnet: two phone models each fetch the five
+export const DEMO_USAGE = `usage: pfs demo [--phones N] [--load PRESET] [--port P]
+       pfs demo --sim [--phones N] [--seed S] [--load PRESET] [--fast] [--verbose]
+  A real fleet (the default): N phone processes (12) on this machine's loopback,
+  two models, each booting from the embedded TFTP server behind an emulated
+  WAN (4000 kbit/s, 20 ms RTT, TFTP windowsize 8) and upgrading to the preset
+  load (cp7961-9.4.2) through PFS on UDP/TCP port P (4051); every phone's
+  console lines are printed as they come, then a table.
+  --sim: a fleet upgrade on the simulated subnet instead: two phone models each fetch the five
   components of their load through PFS over a slow WAN (2000 kbit/s, 80 ms
   RTT, TFTP windowsize 16), 2% datagram loss, and the root of one file
   crashing mid-file. Prints what each phone says, each phone's progress per
@@ -34,11 +41,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function demoCommand(argv: string[], out: (line: string) => void): Promise<number> {
   const { values } = parse(argv, {
     phones: { type: "string" }, seed: { type: "string" }, load: { type: "string" }, fast: { type: "boolean" },
-    verbose: { type: "boolean" }, help: { type: "boolean" },
+    verbose: { type: "boolean" }, help: { type: "boolean" }, sim: { type: "boolean" }, port: { type: "string" },
   }, DEMO_USAGE);
   if (values.help) {
     out(DEMO_USAGE);
     return 0;
+  }
+  if (!values.sim) {
+    const phones = num(values.phones, "phones", 12, DEMO_USAGE);
+    const load = (values.load as string | undefined) ?? "cp7961-9.4.2";
+    out(`PFS demo: ${phones} phone processes on 127.0.0.2 .. 127.0.0.${phones + 1} upgrading to ${load} through PFS`);
+    out(`(real sockets; the embedded TFTP server sits behind an emulated WAN of 4000 kbit/s and 20 ms RTT)\n`);
+    return fleetCommand([
+      "--phones", String(phones), "--models", "2", "--load", load, "--wan-kbps", "4000", "--wan-rtt-ms", "20", "--tftp-window", "8",
+      "--linger", "3", "--port", String(num(values.port, "port", 4051, DEMO_USAGE)), "--verbose",
+    ], out);
   }
   const phones = num(values.phones, "phones", 12, DEMO_USAGE);
   const seed = num(values.seed, "seed", 1, DEMO_USAGE);

@@ -46,8 +46,8 @@ test("wrong arguments say what is wrong and exit 2", () => {
   }
 });
 
-test("pfs demo shows the election, each phone's progress per component, the trees and the totals", () => {
-  const r = pfs("demo", "--phones", "8", "--seed", "2");
+test("pfs demo --sim shows the election, each phone's progress per component, the trees and the totals", () => {
+  const r = pfs("demo", "--sim", "--phones", "8", "--seed", "2");
   assert.equal(r.status, 0, r.stderr + r.stdout.slice(-2000));
   assert.match(r.stdout, /TxBdcst ClaimRoot\(tent\): strength=[0-9a-f]{8}/);
   assert.match(r.stdout, /UT:Confirmed root bumping strength/);
