@@ -37,6 +37,10 @@ export const PHONE_DEFAULTS = { port: PFS_PORT, lingerSec: 30, board: "third-gen
 /** A progress line is printed at every this many percent of a component. */
 const PROGRESS_STEP_PERCENT = 10;
 
+/** An upgrade that moves no byte for this long has failed (the core keeps
+ *  re-electing and re-joining meanwhile; this is the phone giving up). */
+const STALL_LIMIT_MS = 300_000;
+
 export class PhoneError extends Error {}
 
 interface Component {
@@ -101,7 +105,6 @@ export async function runPhone(o: PhoneOptions): Promise<number> {
   }));
   const bySlot = new Map<number, Component>();
   const byXid = new Map<number, Component>();
-  let failed: string | null = null;
 
   const host = new PeerHost({
     bind: o.bind, broadcast: o.broadcast, port: o.port, seed: hashSeed(o.mac), core: board.core,
@@ -162,8 +165,17 @@ export async function runPhone(o: PhoneOptions): Promise<number> {
       say("INF", `${xidTag(host.core.xidOf(o.model, c.name))} need ${c.name} (${c.sizeBytes} bytes) ${pfs ? "through PFS" : "directly from the server"}`);
     }
     // Progress until every component is in flash and checked.
-    while (comps.some((c) => !c.done) && failed === null) {
+    let lastMoved = Date.now();
+    let lastTotal = -1;
+    while (comps.some((c) => !c.done)) {
       await new Promise((r) => setTimeout(r, 200));
+      const total = comps.reduce((sum, c) => sum + (host.core.x.hierHeld(c.slot) >>> 0), 0);
+      if (total !== lastTotal) {
+        lastTotal = total;
+        lastMoved = Date.now();
+      } else if (Date.now() - lastMoved > STALL_LIMIT_MS) {
+        throw new PhoneError(`no progress for ${STALL_LIMIT_MS / 1000} s: giving up (the old load stays active)`);
+      }
       for (const c of comps) {
         const held = Math.max(0, (host.core.x.hierHeld(c.slot) >>> 0) - c.listBytes);
         const percent = c.done ? 100 : Math.floor((held * 100) / c.sizeBytes);
