@@ -16,6 +16,7 @@ import { getPreset, presetLoadBytes } from "../host/load/presets.js";
 import { tftpAloneMs } from "../host/sim/wan.js";
 import { tftpBench } from "./tftp.js";
 import { relaySockets } from "./relay-sockets.js";
+import { relayProcs } from "./relay-procs.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 const PHONES = (process.env.PFS_BENCH_PHONES ?? "1,64,1000").split(",").map(Number);
@@ -99,6 +100,15 @@ for (const phones of [3, 7]) {
   process.stdout.write(row + "\n");
 }
 md += `\n## Relay on real sockets vs a plain socket pipe\n\n8 MiB through the tree the phones formed on loopback (in one process); the plain pipe replays that tree with sockets that only forward.\n\n| phones | depth | ours (ms) | plain pipe (ms) | plain / ours | our CPU (ms) |\n|---:|---:|---:|---:|---:|---:|\n${relayRows.join("\n")}\n`;
+const procRows: string[] = [];
+process.stdout.write(`\nThe same with every phone (and every plain forwarder) in its own process, 15 MiB\n`);
+for (const phones of [3, 7]) {
+  const r = await relayProcs(phones, 15 << 20);
+  const row = `| ${phones} | ${r.depth} | ${r.oursMs.toFixed(0)} | ${r.plainMs.toFixed(0)} | ${(r.plainMs / r.oursMs).toFixed(2)} |`;
+  procRows.push(row);
+  process.stdout.write(row + "\n");
+}
+md += `\nWith every phone in its own process (15 MiB):\n\n| phones | depth | ours (ms) | plain pipe (ms) | plain / ours |\n|---:|---:|---:|---:|---:|\n${procRows.join("\n")}\n`;
 md += `\n${await tftpBench()}`;
 
 const dir = join(root, "bench/results");
