@@ -19,7 +19,7 @@ interface Proc {
 }
 
 function start(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [NODE_JS, ...args], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...(process.env.PFS_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PFS_PROFILE_DIR}`] : []), NODE_JS, ...args], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, ...env } });
   const events: Array<Record<string, unknown>> = [];
   const waiters: Array<{ event: string; resolve: (e: Record<string, unknown>) => void }> = [];
   createInterface({ input: child.stdout! }).on("line", (l) => {

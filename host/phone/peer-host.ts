@@ -20,10 +20,6 @@ import { ipToU32, u32ToIp } from "./addr.js";
 /** The PFS port: UDP and TCP (IANA "cppdp"; the technote's console log). */
 export const PFS_PORT = 4051;
 
-/** A DATA frame's head: length, type, offset (docs/PROTOCOL.md). */
-const DATA_HEAD_BYTES = 7;
-const T_DATA = 0x15;
-
 /** Drain-and-refeed passes per call; each pass moves bytes or stops. */
 const MAX_SETTLE_ROUNDS = 16;
 
@@ -59,7 +55,6 @@ interface Stream {
   pending: Uint8Array[];
   paused: boolean;
   closedByCore: boolean;
-  corked: boolean;
 }
 
 export class PeerHost {
@@ -75,6 +70,8 @@ export class PeerHost {
   private readonly started = Date.now();
   private closed = false;
   private readonly sink: CoreSink;
+  /** Sockets written to during the current call, uncorked at its end. */
+  private readonly corked = new Set<Socket>();
 
   constructor(readonly opts: PeerHostOptions) {
     this.self = ipToU32(opts.bind);
@@ -134,6 +131,8 @@ export class PeerHost {
       this.core.drain(this.sink);
       if (!this.retryPending()) break;
     }
+    for (const socket of this.corked) socket.uncork();
+    this.corked.clear();
     this.arm();
     return r;
   }
@@ -197,7 +196,7 @@ export class PeerHost {
 
   private adopt(handle: number, socket: Socket): void {
     socket.setNoDelay(true);
-    const s: Stream = { socket, pending: [], paused: false, closedByCore: false, corked: false };
+    const s: Stream = { socket, pending: [], paused: false, closedByCore: false };
     this.streams.set(handle, s);
     socket.on("data", (chunk: Buffer) => {
       if (this.streams.get(handle) !== s) return;
@@ -256,23 +255,47 @@ export class PeerHost {
   private write(handle: number, bytes: Uint8Array, isRef: boolean): void {
     const s = this.streams.get(handle);
     if (s === undefined) return;
+    // Everything one call asks of a socket leaves in one writev (uncorked
+    // at the end of call()): a system call per 16 KiB frame cost more than
+    // the rest of the relay.
+    if (!this.corked.has(s.socket)) {
+      s.socket.cork();
+      this.corked.add(s.socket);
+    }
     if (!isRef) {
-      // A DATA head goes out in one segment with the view that follows it.
-      if (bytes.length === DATA_HEAD_BYTES && bytes[2] === T_DATA) {
-        s.socket.cork();
-        s.corked = true;
-      }
       s.socket.write(bytes);
       return;
     }
     // A view of core memory: Node may hold it until the write completes; the
     // core does not touch that memory until it hears so (the callback runs
     // outside any drain, so it may call the core directly).
-    s.socket.write(bytes, () => this.call(() => this.core.writeDone(this.now(), handle, bytes.length)));
-    if (s.corked) {
-      s.corked = false;
-      s.socket.uncork();
-    }
+    s.socket.write(bytes, () => {
+      // A write that finishes after its stream was closed (and the handle
+      // perhaps reused) is not the new stream's.
+      if (this.streams.get(handle) === s) this.completed(this.writesDone, handle, bytes.length);
+    });
+  }
+
+  /** Completions (writes done, flash written) gather here and reach the core
+   *  together in one call after the current task: one drain then refills a
+   *  whole window, and its frames leave in one writev. */
+  private readonly writesDone = new Map<number, number>();
+  private readonly flashDone = new Map<number, number>();
+  private flushQueued = false;
+
+  private completed(into: Map<number, number>, key: number, bytes: number): void {
+    into.set(key, (into.get(key) ?? 0) + bytes);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      this.call(() => {
+        for (const [slot, n] of this.flashDone) this.core.flashWritten(this.now(), slot, n);
+        this.flashDone.clear();
+        for (const [handle, n] of this.writesDone) this.core.writeDone(this.now(), handle, n);
+        this.writesDone.clear();
+      });
+    });
   }
 
   private closeStream(handle: number): void {
@@ -335,7 +358,7 @@ export class PeerHost {
 
   private flashWrite(slot: number, offset: number, view: Uint8Array): void {
     // Reported after the drain that asked for it, never from inside it.
-    const done = () => queueMicrotask(() => this.call(() => this.core.flashWritten(this.now(), slot, view.length)));
+    const done = () => this.completed(this.flashDone, slot, view.length);
     const r = this.opts.flash.write(slot, offset, view);
     if (r instanceof Promise) r.then(done, (e: Error) => this.opts.log?.(`flash write failed: ${e.message}`));
     else done();
