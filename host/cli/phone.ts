@@ -1,12 +1,13 @@
 // `pfs phone`: boots one phone: configuration, compare, upgrade, commit.
 
+import { readFileSync } from "node:fs";
 import { parseHostPort } from "../phone/addr.js";
 import { PhoneError, PHONE_DEFAULTS, runPhone } from "../phone/phone.js";
 import { num, parse, UsageError } from "./args.js";
 
 export const PHONE_USAGE = `usage: pfs phone --mac <12 hex> --model <e.g. CP-7961G> --tftp <host:port> --flash <file>
                  [--bind <addr>] [--broadcast <addr>] [--port 4051] [--linger <s>]
-                 [--tftp-blksize B] [--tftp-window N] [--board NAME]
+                 [--tftp-blksize B] [--tftp-window N] [--board NAME] [--loads-key PEM]
   Boots one phone: reads SEP<MAC>.cnf.xml from the TFTP server, and when the
   load named there differs from the one in flash, upgrades: the .loads index
   from the server, the components through PFS (or from the server when
@@ -15,13 +16,15 @@ export const PHONE_USAGE = `usage: pfs phone --mac <12 hex> --model <e.g. CP-796
   with a message on failure. Make a flash image with 'pfs flash format'.
   --bind        this phone's address (default 127.0.0.1); every phone needs its own
   --broadcast   the subnet's broadcast address (default 127.255.255.255)
-  --linger      seconds to keep serving peers after the upgrade (default ${PHONE_DEFAULTS.lingerSec})`;
+  --linger      seconds to keep serving peers after the upgrade (default ${PHONE_DEFAULTS.lingerSec})
+  --loads-key   an Ed25519 public key (PEM): the load's index must be signed by it`;
 
 export async function phoneCommand(argv: string[], out: (line: string) => void): Promise<number> {
   const { values } = parse(argv, {
     mac: { type: "string" }, model: { type: "string" }, tftp: { type: "string" }, flash: { type: "string" },
     bind: { type: "string" }, broadcast: { type: "string" }, port: { type: "string" }, linger: { type: "string" },
-    "tftp-blksize": { type: "string" }, "tftp-window": { type: "string" }, board: { type: "string" }, help: { type: "boolean" },
+    "tftp-blksize": { type: "string" }, "tftp-window": { type: "string" }, board: { type: "string" }, "loads-key": { type: "string" },
+    help: { type: "boolean" },
   }, PHONE_USAGE);
   if (values.help) {
     out(PHONE_USAGE);
@@ -42,8 +45,17 @@ export async function phoneCommand(argv: string[], out: (line: string) => void):
   }
   const port = num(values.port, "port", PHONE_DEFAULTS.port, PHONE_USAGE);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be from 1 to 65535\n\n${PHONE_USAGE}`);
+  let loadsKey: string | undefined;
+  if (typeof values["loads-key"] === "string") {
+    try {
+      loadsKey = readFileSync(values["loads-key"], "utf8");
+    } catch (e) {
+      throw new UsageError(`--loads-key: cannot read '${values["loads-key"]}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n\n${PHONE_USAGE}`);
+    }
+  }
   try {
     return await runPhone({
+      loadsKey,
       mac, model: need("model"), tftp, flashPath: need("flash"),
       bind: (values.bind as string | undefined) ?? "127.0.0.1",
       broadcast: (values.broadcast as string | undefined) ?? "127.255.255.255",

@@ -12,7 +12,7 @@ import { AbStore, Update } from "../flash/ab-store.js";
 import { FileDevice } from "../flash/file-device.js";
 import { boardLayout, layoutBytes } from "../flash/layout.js";
 import { configuredLoad, DeviceConfig, parseDefaultConfig, parseDeviceConfig, sepFileName, upgradeNeeded } from "../load/config.js";
-import { LoadIndex, parseLoads } from "../load/loads.js";
+import { checkLoadsSignature, LoadIndex, parseLoads } from "../load/loads.js";
 import { clock, formatEvent, xidTag } from "../log/console.js";
 import { tftpGet, tftpGetBuffer, TftpError } from "../tftp/client.js";
 import { PeerHost, PFS_PORT } from "./peer-host.js";
@@ -29,6 +29,10 @@ export interface PhoneOptions {
   board: string;
   tftpBlksize: number;
   tftpWindow: number;
+  /** When set, the load's index must carry a valid Ed25519 signature by
+   *  this key (a public key in PEM); an unsigned or badly signed index stops
+   *  the upgrade. */
+  loadsKey?: string;
   out: (line: string) => void;
 }
 
@@ -91,6 +95,11 @@ export async function runPhone(o: PhoneOptions): Promise<number> {
 
   // The index also comes straight from the server: it says what is right.
   const indexBytes = await get(loadServer.host, loadServer.port, `${target.loadName}.loads`);
+  if (o.loadsKey !== undefined) {
+    const check = checkLoadsSignature(indexBytes, o.loadsKey);
+    if (!check.ok) throw new PhoneError(`${target.loadName}.loads: its signature does not verify with the configured key: ${check.reason}`);
+    say("NOT", `${target.loadName}.loads: signature verified`);
+  }
   const index: LoadIndex = parseLoads(indexBytes);
   const described = index.components.filter((c) => c.sizeBytes !== undefined && c.sha256 !== undefined && c.listSha256 !== undefined);
   if (described.length !== index.components.length || described.length === 0) {
