@@ -10,6 +10,7 @@ import { loadBoard } from "../host/boards.js";
 import { relayFile } from "../host/load/blocklist.js";
 import { presetBytes } from "../host/load/presets.js";
 import { PeerHost } from "../host/phone/peer-host.js";
+import { memoryFlash } from "./memory-flash.js";
 
 const say = (o: object) => process.stdout.write(JSON.stringify(o) + "\n");
 const epochMs = () => performance.timeOrigin + performance.now();
@@ -25,7 +26,6 @@ createInterface({ input: process.stdin }).on("line", (l) => {
 
 if (mode === "phone") {
   const file = relayFile("bench.bin", presetBytes("bench.bin", bytes));
-  const flash = new Uint8Array(file.stream.length);
   let slot = -1;
   const host: PeerHost = new PeerHost({
     bind, broadcast: "127.255.255.255", port, seed: Number(extra),
@@ -38,15 +38,7 @@ if (mode === "phone") {
         for (let off = from; off < total && !signal.aborted; off += 65536) await sink(file.stream.subarray(off, Math.min(total, off + 65536)));
       },
     },
-    flash: {
-      write(_s, offset, b) {
-        flash.set(b, offset);
-      },
-      read(_s, offset, into) {
-        into.set(flash.subarray(offset, offset + into.length));
-        return into.length;
-      },
-    },
+    flash: memoryFlash(file.stream.length),
     onEvent: (_x, code) => {
       if (code === Ev.FileDone) say({ event: "done", t: epochMs(), cpuMs: process.cpuUsage().user / 1000 });
     },

@@ -12,6 +12,7 @@ import { loadBoard } from "../host/boards.js";
 import { relayFile } from "../host/load/blocklist.js";
 import { presetBytes } from "../host/load/presets.js";
 import { PeerHost } from "../host/phone/peer-host.js";
+import { memoryFlash } from "./memory-flash.js";
 import { u32ToIp } from "../host/phone/addr.js";
 
 const PORT = 26051;
@@ -38,7 +39,6 @@ export async function relaySockets(phones: number, bytes: number): Promise<Relay
   let cpuAtStart = process.cpuUsage();
   let cpuMs = 0;
   for (let i = 0; i < phones; i++) {
-    const flash = new Uint8Array(file.stream.length);
     const host: PeerHost = new PeerHost({
       bind: `127.0.0.${i + 2}`, broadcast: "127.255.255.255", port: PORT, seed: 77 + i,
       core: { ...loadBoard("third-gen").core, lingerMs: 600_000, ringBytes: RING_BYTES },
@@ -51,15 +51,7 @@ export async function relaySockets(phones: number, bytes: number): Promise<Relay
           for (let off = from; off < total && !signal.aborted; off += 65536) await sink(file.stream.subarray(off, Math.min(total, off + 65536)));
         },
       },
-      flash: {
-        write(_slot, offset, b) {
-          flash.set(b, offset);
-        },
-        read(_slot, offset, into) {
-          into.set(flash.subarray(offset, offset + into.length));
-          return into.length;
-        },
-      },
+      flash: memoryFlash(file.stream.length),
       onEvent: (_xid, code) => {
         if (code === Ev.FileDone && !done.has(i)) {
           done.add(i);

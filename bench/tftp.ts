@@ -18,6 +18,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { tftpCommand } from "../host/cli/tftp.js";
 import { tftpGet } from "../host/tftp/client.js";
+import { freeUdpPort } from "../tests/support/ports.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 const IN_TFTPD = "/usr/sbin/in.tftpd";
@@ -41,17 +42,9 @@ function missingTools(): string | undefined {
   return undefined;
 }
 
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket("udp4");
-  await new Promise<void>((resolve) => s.bind(0, LOOPBACK, () => resolve()));
-  const port = s.address().port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
 async function startTftpdHpa(dir: string): Promise<{ port: number; child: ChildProcess }> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = await freeUdpPort(LOOPBACK);
     const child = spawn(IN_TFTPD, ["--foreground", "--address", `${LOOPBACK}:${port}`, "--secure", "--user", "root", "--blocksize", "65464", dir], { stdio: "ignore" });
     for (let i = 0; i < 50 && child.exitCode === null; i++) {
       try {

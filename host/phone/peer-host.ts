@@ -237,13 +237,14 @@ export class PeerHost {
   /** Offers bytes that waited for ring room; true if any were taken. */
   private retryPending(): boolean {
     let moved = false;
-    for (const [handle, s] of [...this.streams]) {
+    // (Map iteration tolerates the deletions a feed may cause; no copy.)
+    for (const [handle, s] of this.streams) {
       if (s.pending.length > 0 && this.core.x.rxWindow(handle) > 0) {
         this.feed(handle, s);
         moved = true;
       }
     }
-    for (const [handle, f] of [...this.fetches]) {
+    for (const [handle, f] of this.fetches) {
       if (f.pending !== null && this.core.x.rxWindow(handle) > 0) {
         this.feedFetch(handle);
         moved = true;

@@ -752,23 +752,4 @@ export function fillOutbox(free: i32): void {
   assert(outboxUsed() == <i32>OUTBOX_BYTES - free, "fillOutbox: not filled");
 }
 
-// ---------------------------------------------------------------- heap
-
-/** Uses up small free blocks left by earlier garbage, so that heap marks and
- *  any allocation of a workload come from the same free region (as in
- *  timers.spec.ts). */
-export function fillHeapHoles(): void {
-  let prev = heap.alloc(1);
-  let stride: usize = 0;
-  let run = 0;
-  for (let i = 0; i < 200000 && run < 4096; i++) {
-    const p = heap.alloc(1);
-    const d = p - prev;
-    if (p > prev && d == stride) run++;
-    else {
-      stride = p > prev ? d : 0;
-      run = 0;
-    }
-    prev = p;
-  }
-}
+export { fillHeapHoles } from "./support";

@@ -447,3 +447,23 @@ export function allWritesValid(): bool {
   }
   return true;
 }
+
+// ---------------------------------------------------------------- heap
+
+/** Uses up small free blocks left by earlier garbage, so that heap marks and
+ *  any allocation of a workload come from the same free region. */
+export function fillHeapHoles(): void {
+  let prev = heap.alloc(1);
+  let stride: usize = 0;
+  let run = 0;
+  for (let i = 0; i < 200000 && run < 4096; i++) {
+    const p = heap.alloc(1);
+    const d = p - prev;
+    if (p > prev && d == stride) run++;
+    else {
+      stride = p > prev ? d : 0;
+      run = 0;
+    }
+    prev = p;
+  }
+}

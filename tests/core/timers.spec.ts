@@ -12,7 +12,7 @@ import { T_DOWN, T_UP } from "../../assembly/wire";
 import {
   acceptJoin, adCands, attach, becomeRoot, boot, clear, countClose, countEvent, countFrame, dgClaim, dgRootAd,
   dgSolicit, deliver, fileXid, frDown, frUp, needFile, noBest, now, P1, P2, P3, P4, recordCount, role,
-  runUntil, SELF, setNow, SIZE, step,
+  fillHeapHoles, runUntil, SELF, setNow, SIZE, step,
 } from "./support";
 
 const childCands = new StaticArray<Candidate>(1);
@@ -228,24 +228,6 @@ function work(seconds: i32): void {
   }
 }
 
-/** Uses up small free blocks left by earlier garbage, so that the marks and
- *  any allocation of the workload would come from the same free region. */
-function drain(): void {
-  let prev = heap.alloc(1);
-  let stride: usize = 0;
-  let run = 0;
-  for (let i = 0; i < 200000 && run < 4096; i++) {
-    const p = heap.alloc(1);
-    const d = p - prev;
-    if (p > prev && d == stride) run++;
-    else {
-      stride = p > prev ? d : 0;
-      run = 0;
-    }
-    prev = p;
-  }
-}
-
 describe("allocation", () => {
   test("the steady state allocates nothing (and the check can see an allocation)", () => {
     boot();
@@ -254,7 +236,7 @@ describe("allocation", () => {
     kids1 = acceptJoin(P2, fileXid());
     clear();
     work(2); // warm-up
-    drain();
+    fillHeapHoles();
     const a = heap.alloc(1);
     const b = heap.alloc(1);
     work(20);

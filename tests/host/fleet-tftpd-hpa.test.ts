@@ -6,7 +6,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fleetPhones, runFleetProcesses } from "../../host/phone/fleet.js";
@@ -25,6 +24,7 @@ while True:
     data = s.recv(65536)
     print(data.decode("utf-8", "replace"), flush=True)
 `;
+import { freeUdpPort } from "../support/ports.js";
 
 function whyNot(): string | null {
   if (process.getuid?.() !== 0) return "needs root (to start tftpd-hpa and listen on /dev/log)";
@@ -32,14 +32,6 @@ function whyNot(): string | null {
   if (spawnSync("python3", ["-c", "pass"]).status !== 0) return "needs python3 to listen on /dev/log";
   if (existsSync("/dev/log")) return "/dev/log belongs to a running syslog: tftpd-hpa's lines cannot be caught here";
   return null;
-}
-
-async function freePort(): Promise<number> {
-  const s = createSocket("udp4");
-  await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
-  const port = s.address().port;
-  s.close();
-  return port;
 }
 
 test("16 phones of 2 models upgrade from tftpd-hpa; its log shows one read per component per model", async (t) => {
@@ -66,7 +58,7 @@ test("16 phones of 2 models upgrade from tftpd-hpa; its log shows one read per c
       makeTftpRoot({ outDir: root, model, preset: "tiny", macs: phones.filter((p) => p.model === model).map((p) => p.mac), pfs: { enterprise: true } });
     }
     for (const f of readdirSync(root)) chmodSync(join(root, f), 0o644); // tftpd-hpa serves world-readable files only
-    const port = await freePort();
+    const port = await freeUdpPort();
     tftpd = spawn(IN_TFTPD, ["--foreground", "--verbose", "--address", `127.0.0.1:${port}`, "--secure", "--user", "root", root], { stdio: "ignore" });
     await new Promise((r) => setTimeout(r, 300));
     const r = await runFleetProcesses({

@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import { TftpError, TftpGetOptions, tftpGet, tftpGetBuffer } from "../../host/tftp/client.js";
 import { TftpServer } from "../../host/tftp/server.js";
 import { Packet, decode, encodeAck, encodeData, encodeError, encodeOack, encodeRequest } from "../../host/tftp/packet.js";
+import { freeUdpPort } from "../support/ports.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../../../..");
 const ATFTPD = join(root, "build/debian/atftpd/usr/sbin/atftpd");
@@ -74,15 +75,6 @@ const curlMissing = () => (which("curl") && /tftp/.test(spawnSync("curl", ["-V"]
 const atftpMissing = () => (which("atftp") ? undefined : "atftp (the client) not installed");
 const tftpHpaMissing = () => (which("tftp") && existsSync("/usr/bin/tftp") ? undefined : "tftp (tftp-hpa's client) not installed");
 
-/** A port free right now: bind port 0 and let go of it. */
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket("udp4");
-  await new Promise<void>((resolve) => s.bind(0, LOOPBACK, () => resolve()));
-  const port = s.address().port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
 interface External {
   port: number;
   stop(): Promise<void>;
@@ -93,7 +85,7 @@ interface External {
 async function startExternal(cmd: string, args: (port: number) => string[]): Promise<External> {
   let lastError = "";
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = await freeUdpPort(LOOPBACK);
     const child: ChildProcess = spawn(cmd, args(port), { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -449,7 +441,7 @@ describe("our client against our server", () => {
   });
 
   test("pfs tftpd serves and prints one line per request; pfs tftp get writes the file", async () => {
-    const listen = await freePort();
+    const listen = await freeUdpPort(LOOPBACK);
     const child = spawn(process.execPath, [join(root, "bin/pfs.js"), "tftpd", "--root", served, "--listen", `${LOOPBACK}:${listen}`], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
