@@ -24,6 +24,10 @@ export const TFTP_USAGE = `usage: pfs tftp get --server <host:port> --file <name
 
 /** Blocks are gathered and written this much at a time. */
 export const WRITE_BATCH_BYTES = 1 << 20;
+/** Batches handed to the file system but not yet written; past this the
+ *  transfer waits for the disk. Below it the network never waits for the
+ *  disk (the writes run on libuv's pool while blocks keep arriving). */
+export const WRITE_BACKLOG_BYTES = 4 * WRITE_BATCH_BYTES;
 
 function whole(value: number, name: string, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got ${value})\n\n${TFTP_USAGE}`);
@@ -61,24 +65,45 @@ export async function tftpCommand(argv: string[], out: (line: string) => void): 
   const fh = await open(partial, "w");
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
-  const flush = async () => {
+  // Batches are written one after another, in order, behind the transfer.
+  let writes: Promise<void> = Promise.resolve();
+  let backlogBytes = 0;
+  let writeError: unknown;
+  const flush = (): Promise<void> => {
     const batch = pending;
+    const bytes = pendingBytes;
     pending = [];
     pendingBytes = 0;
-    if (batch.length > 0) await fh.writev(batch);
+    if (batch.length === 0) return writes;
+    backlogBytes += bytes;
+    writes = writes.then(async () => {
+      if (writeError !== undefined) return;
+      try {
+        await fh.writev(batch);
+      } catch (e) {
+        writeError = e;
+      } finally {
+        backlogBytes -= bytes;
+      }
+    });
+    return writes;
   };
   const t0 = performance.now();
   try {
     const r = await tftpGet({
       host, port, file, blksize, windowsize, tsize: values.tsize === true, timeoutSec, retries,
       onData: (chunk) => {
+        if (writeError !== undefined) throw writeError;
         pending.push(chunk);
         pendingBytes += chunk.length;
-        // A promise here holds the transfer while the batch is written.
-        if (pendingBytes >= WRITE_BATCH_BYTES) return flush();
+        if (pendingBytes < WRITE_BATCH_BYTES) return;
+        const written = flush();
+        // A promise here holds the transfer until the disk catches up.
+        if (backlogBytes > WRITE_BACKLOG_BYTES) return written;
       },
     });
     await flush();
+    if (writeError !== undefined) throw writeError;
     await fh.close();
     await rename(partial, target);
     const sec = (performance.now() - t0) / 1000;
@@ -86,10 +111,15 @@ export async function tftpCommand(argv: string[], out: (line: string) => void): 
       `${r.tsize !== undefined ? `, tsize ${r.tsize} checked` : ""} -> ${target}`);
     return 0;
   } catch (e) {
+    await writes;
     await fh.close().catch(() => {});
     await unlink(partial).catch(() => {});
     if (e instanceof TftpError) {
       process.stderr.write(`pfs tftp get: ${e.message}\n`);
+      return 1;
+    }
+    if (e === writeError) {
+      process.stderr.write(`pfs tftp get: cannot write ${partial}: ${(e as Error).message}\n`);
       return 1;
     }
     throw e;

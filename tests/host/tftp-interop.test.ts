@@ -477,13 +477,13 @@ interface Peer {
 }
 
 /** A UDP socket on loopback that hands every datagram, decoded, to `on`. */
-async function peer(on: (p: Packet | undefined, rinfo: dgram.RemoteInfo, self: dgram.Socket) => void): Promise<Peer> {
+async function peer(on: (p: Packet | undefined, rinfo: dgram.RemoteInfo, self: dgram.Socket) => void, address = LOOPBACK): Promise<Peer> {
   const socket = dgram.createSocket("udp4");
   socket.on("message", (msg, rinfo) => {
     const d = decode(msg);
     on(d.ok ? d.packet : undefined, rinfo, socket);
   });
-  await new Promise<void>((resolve) => socket.bind(0, LOOPBACK, () => resolve()));
+  await new Promise<void>((resolve) => socket.bind(0, address, () => resolve()));
   return { port: socket.address().port, socket, close: () => new Promise<void>((resolve) => socket.close(() => resolve())) };
 }
 
@@ -571,10 +571,14 @@ describe("our client against scripted servers", () => {
     }
   });
 
-  test("lockstep: a repeated block is ACKed again; a block from a stranger's port gets ERROR 5 and changes nothing", async () => {
+  test("lockstep: a repeated block is ACKed again; a block from a stranger's port is refused and changes nothing", async () => {
     const blocks = blocksOf(content, 512);
     const strangerGot: Packet[] = [];
     const stranger = await peer((p) => p && strangerGot.push(p));
+    // Connected to our client, the stranger hears the kernel's ICMP port
+    // unreachable as ECONNREFUSED: once the server's TID is fixed our socket
+    // is connected to it and nothing else reaches it (client.ts, lockPeer).
+    const refused = new Promise<string>((resolve) => stranger.socket.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message)));
     let repeated = false;
     const acks: number[] = [];
     const s = await peer((p, r, self) => {
@@ -582,9 +586,13 @@ describe("our client against scripted servers", () => {
       else if (p?.op === "ack") {
         acks.push(p.block);
         if (p.block === 1) {
-          // Once the server's port is fixed, a stranger offers block 2 first.
-          stranger.socket.send(encodeData(2, Buffer.from("evil")), r.port, r.address);
-          setTimeout(() => self.send(encodeData(2, blocks[1]), r.port, r.address), 20);
+          // Once the server's port is fixed, a stranger offers block 2 first,
+          // twice: the second send is where its socket learns of the refusal.
+          stranger.socket.connect(r.port, r.address, () => {
+            stranger.socket.send(encodeData(2, Buffer.from("evil")));
+            setTimeout(() => stranger.socket.send(encodeData(2, Buffer.from("evil"))), 5);
+            setTimeout(() => self.send(encodeData(2, blocks[1]), r.port, r.address), 20);
+          });
           return;
         }
         if (p.block === 3 && !repeated) {
@@ -600,6 +608,29 @@ describe("our client against scripted servers", () => {
       assert.equal(r.sha, sha256(content));
       await settle();
       assert.deepEqual(acks, [1, 2, 3, 3, ...Array.from({ length: blocks.length - 3 }, (_, i) => i + 4)]);
+      assert.deepEqual(strangerGot, [], "the stranger is sent nothing: no ACK of its block");
+      assert.equal(await refused, "ECONNREFUSED");
+    } finally {
+      await Promise.all([s.close(), stranger.close()]);
+    }
+  });
+
+  test("before the server answers, a datagram from another host gets ERROR 5 and changes nothing", async () => {
+    const blocks = blocksOf(content, 512);
+    const strangerGot: Packet[] = [];
+    // Another host: 127.0.0.2. (Any port of the server's own host may answer
+    // a request, RFC 1350 section 4, so only the host can tell a stranger.)
+    const stranger = await peer((p) => p && strangerGot.push(p), "127.0.0.2");
+    const s = await peer((p, r, self) => {
+      if (p?.op === "rrq") {
+        stranger.socket.send(encodeData(1, Buffer.from("evil")), r.port, r.address);
+        setTimeout(() => self.send(encodeData(1, blocks[0]), r.port, r.address), 20);
+      } else if (p?.op === "ack" && p.block < blocks.length) self.send(encodeData(p.block + 1, blocks[p.block]), r.port, r.address);
+    });
+    try {
+      const r = await fetch(s.port, "f", { timeoutSec: 5 });
+      assert.equal(r.sha, sha256(content));
+      await settle();
       assert.deepEqual(strangerGot.map((p) => (p.op === "error" ? p.code : p.op)), [5]);
     } finally {
       await Promise.all([s.close(), stranger.close()]);
