@@ -12,6 +12,10 @@ export interface Board {
   description?: string;
   model?: string;
   loadPrefix?: string;
+  /** The device-type number of `<loadInformationNNN>` in XMLDefault.cnf.xml. */
+  deviceTypeCode?: number;
+  /** The `model` attribute XMLDefault.cnf.xml files carry ("Cisco 7961"). */
+  xmlModel?: string;
   core: CoreConfig;
   [key: string]: unknown;
 }

@@ -6,6 +6,7 @@
 // upgrade decision. See docs/LOADS.md.
 
 import { XMLBuilder, XMLParser, XMLValidator } from "fast-xml-parser";
+import { phoneModels } from "../boards.js";
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -56,23 +57,20 @@ export interface PhoneModelInfo {
   xmlModel: string;
 }
 
-/** The third-generation models of the technote (FACTS.md) with the
- *  device-type numbers public XMLDefault.cnf.xml files use for them. */
-export const PHONE_MODELS: readonly PhoneModelInfo[] = [
-  { model: "CP-7906G", typeCode: 369, xmlModel: "Cisco 7906" },
-  { model: "CP-7911G", typeCode: 307, xmlModel: "Cisco 7911" },
-  { model: "CP-7931G", typeCode: 348, xmlModel: "Cisco 7931" },
-  { model: "CP-7941G", typeCode: 115, xmlModel: "Cisco 7941" },
-  { model: "CP-7941G-GE", typeCode: 309, xmlModel: "Cisco 7941G-GE" },
-  { model: "CP-7961G", typeCode: 30018, xmlModel: "Cisco 7961" },
-  { model: "CP-7961G-GE", typeCode: 308, xmlModel: "Cisco 7961G-GE" },
-  { model: "CP-7970G", typeCode: 30006, xmlModel: "Cisco 7970" },
-  { model: "CP-7971G", typeCode: 119, xmlModel: "Cisco 7971" },
-];
+/** The phone models the boards define (boards/*.json) that carry a
+ *  device-type number (`deviceTypeCode`, the one public XMLDefault.cnf.xml
+ *  files use) and the `model` attribute those files give it (`xmlModel`). */
+export function phoneModelList(): readonly PhoneModelInfo[] {
+  modelList ??= phoneModels()
+    .filter((b) => typeof b.deviceTypeCode === "number" && typeof b.xmlModel === "string")
+    .map((b) => ({ model: b.model!, typeCode: b.deviceTypeCode!, xmlModel: b.xmlModel! }));
+  return modelList;
+}
+let modelList: readonly PhoneModelInfo[] | undefined;
 
 export function phoneModelInfo(model: string): PhoneModelInfo | undefined {
   const m = model.trim().toUpperCase();
-  return PHONE_MODELS.find((p) => p.model === m || p.xmlModel.toUpperCase() === m);
+  return phoneModelList().find((p) => p.model === m || p.xmlModel.toUpperCase() === m);
 }
 
 // ------------------------------------------------------------ MACs, names
@@ -403,6 +401,6 @@ export function writeDefaultConfig(cfg: DefaultConfig): string {
 /** The XMLDefault entry for a model, from the model table. */
 export function defaultLoadEntry(model: string, loadName: string): DefaultLoad {
   const info = phoneModelInfo(model);
-  if (info === undefined) throw new ConfigError(`no device-type number known for model '${model}' (known: ${PHONE_MODELS.map((p) => p.model).join(", ")})`);
+  if (info === undefined) throw new ConfigError(`no device-type number known for model '${model}' (known: ${phoneModelList().map((p) => p.model).join(", ")})`);
   return { typeCode: info.typeCode, model: info.xmlModel, loadName: checkLoadName(loadName, "load name") };
 }
