@@ -16,7 +16,7 @@
 //   node build/js/bench/tftp.js          (after make build; needs root, tftpd-hpa and curl)
 //   import { tftpBench } from "./tftp.js"; await tftpBench();
 
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import dgram from "node:dgram";
 import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,13 +24,10 @@ import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { tftpCommand } from "../host/cli/tftp.js";
-import { tftpGet } from "../host/tftp/client.js";
-import { freeUdpPort } from "../tests/support/ports.js";
+import { IN_TFTPD, LOOPBACK, RunningTftpd, startTftpd, tftpdHpaArgs, tftpdHpaMissing } from "../tests/support/tftpd.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 const PFS_BIN = join(root, "bin/pfs.js");
-const IN_TFTPD = "/usr/sbin/in.tftpd";
-const LOOPBACK = "127.0.0.1";
 export const BENCH_FILE_BYTES = 20_000_000;
 export const BENCH_ROUNDS = Number(process.env.PFS_TFTP_BENCH_ROUNDS ?? 7);
 /** Block sizes compared against tftpd-hpa: RFC 1350's 512 (curl asks for it
@@ -49,38 +46,8 @@ const sha256 = (path: string) => createHash("sha256").update(readFileSync(path))
 const mbps = (ms: number) => BENCH_FILE_BYTES / 1e6 / (ms / 1000);
 
 function missingTools(): string | undefined {
-  if (!existsSync(IN_TFTPD) || !/tftp-hpa/.test(spawnSync(IN_TFTPD, ["-V"], { encoding: "utf8" }).stdout ?? "")) return "tftpd-hpa is not installed";
   if (spawnSync("sh", ["-c", "command -v curl"]).status !== 0) return "curl is not installed";
-  if (process.getuid?.() !== 0) return "tftpd-hpa needs root to start";
-  return undefined;
-}
-
-interface Server {
-  name: string;
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** Starts a server process on a free port; it is up once it serves tiny.bin. */
-async function startServer(name: string, cmd: string, args: (port: number) => string[]): Promise<Server> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freeUdpPort(LOOPBACK);
-    const child: ChildProcess = spawn(cmd, args(port), { stdio: "ignore" });
-    const stop = async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once("exit", resolve)));
-    };
-    for (let i = 0; i < 50 && child.exitCode === null; i++) {
-      try {
-        await tftpGet({ host: LOOPBACK, port, file: "tiny.bin", timeoutSec: 0.1, retries: 1 });
-        return { name, port, stop };
-      } catch {
-        // not up yet
-      }
-    }
-    await stop();
-  }
-  throw new Error(`${name} did not start`);
+  return tftpdHpaMissing();
 }
 
 function curl(args: string[]): Promise<{ code: number; ms: number; err: string }> {
@@ -189,11 +156,11 @@ export async function tftpBench(): Promise<string> {
   writeFileSync(join(served, "tiny.bin"), "x");
   for (const f of ["load.bin", "tiny.bin"]) chmodSync(join(served, f), 0o644);
   const want = sha256(join(served, "load.bin"));
-  const servers: Server[] = [];
+  const servers: RunningTftpd[] = [];
   try {
-    const hpa = await startServer("tftpd-hpa", IN_TFTPD, (port) => ["--foreground", "--address", `${LOOPBACK}:${port}`, "--secure", "--user", "root", "--blocksize", "65464", served]);
+    const hpa = await startTftpd(IN_TFTPD, tftpdHpaArgs(served, ["--blocksize", "65464"]), "tiny.bin");
     servers.push(hpa);
-    const oursServer = await startServer("pfs tftpd", process.execPath, (port) => [PFS_BIN, "tftpd", "--root", served, "--listen", `${LOOPBACK}:${port}`]);
+    const oursServer = await startTftpd(process.execPath, (port) => [PFS_BIN, "tftpd", "--root", served, "--listen", `${LOOPBACK}:${port}`], "tiny.bin");
     servers.push(oursServer);
     // What curl costs before its first block: start-up and a one-block file.
     const startupMs: number[] = [];

@@ -11,7 +11,6 @@ import { join } from "node:path";
 import { fleetPhones, runFleetProcesses } from "../../host/phone/fleet.js";
 import { makeTftpRoot } from "../../host/load/tftp-root.js";
 
-const IN_TFTPD = "/usr/sbin/in.tftpd";
 /** A syslog socket of our own at /dev/log: tftpd-hpa logs only there. */
 const SYSLOG_LISTENER = `
 import os, socket, sys
@@ -24,7 +23,7 @@ while True:
     data = s.recv(65536)
     print(data.decode("utf-8", "replace"), flush=True)
 `;
-import { freeUdpPort } from "../support/ports.js";
+import { IN_TFTPD, RunningTftpd, startTftpd, tftpdHpaArgs } from "../support/tftpd.js";
 
 function whyNot(): string | null {
   if (process.getuid?.() !== 0) return "needs root (to start tftpd-hpa and listen on /dev/log)";
@@ -42,7 +41,7 @@ test("16 phones of 2 models upgrade from tftpd-hpa; its log shows one read per c
   }
   const lines: string[] = [];
   const syslog: ChildProcess = spawn("python3", ["-c", SYSLOG_LISTENER], { stdio: ["ignore", "pipe", "inherit"] });
-  let tftpd: ChildProcess | null = null;
+  let tftpd: RunningTftpd | null = null;
   try {
     await new Promise<void>((resolve, reject) => {
       syslog.stdout!.on("data", (d: Buffer) => {
@@ -58,9 +57,9 @@ test("16 phones of 2 models upgrade from tftpd-hpa; its log shows one read per c
       makeTftpRoot({ outDir: root, model, preset: "tiny", macs: phones.filter((p) => p.model === model).map((p) => p.mac), pfs: { enterprise: true } });
     }
     for (const f of readdirSync(root)) chmodSync(join(root, f), 0o644); // tftpd-hpa serves world-readable files only
-    const port = await freeUdpPort();
-    tftpd = spawn(IN_TFTPD, ["--foreground", "--verbose", "--address", `127.0.0.1:${port}`, "--secure", "--user", "root", root], { stdio: "ignore" });
-    await new Promise((r) => setTimeout(r, 300));
+    // Up once it serves the default config (a read its log shows, not counted below).
+    tftpd = await startTftpd(IN_TFTPD, tftpdHpaArgs(root, ["--verbose"]), "XMLDefault.cnf.xml");
+    const port = tftpd.port;
     const r = await runFleetProcesses({
       phones: 16, models: 2, load: "tiny", tftp: { host: "127.0.0.1", port }, root, port: 17051, lingerSec: 3, pfs: true,
       tftpWindow: 1, verbose: false, out: () => {},
@@ -82,7 +81,7 @@ test("16 phones of 2 models upgrade from tftpd-hpa; its log shows one read per c
     // Every phone read its own configuration and the index itself.
     assert.equal([...reads.keys()].filter((f) => f.startsWith("SEP")).length, 16);
   } finally {
-    tftpd?.kill("SIGTERM");
+    await tftpd?.stop();
     syslog.kill("SIGTERM");
     rmSync("/dev/log", { force: true });
   }

@@ -21,11 +21,10 @@ import { TftpError, TftpGetOptions, tftpGet, tftpGetBuffer } from "../../host/tf
 import { TftpServer } from "../../host/tftp/server.js";
 import { Packet, decode, encodeAck, encodeData, encodeError, encodeOack, encodeRequest } from "../../host/tftp/packet.js";
 import { freeUdpPort } from "../support/ports.js";
+import { IN_TFTPD, LOOPBACK, RunningTftpd, startTftpd, tftpdHpaArgs, tftpdHpaMissing } from "../support/tftpd.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../../../..");
 const ATFTPD = join(root, "build/debian/atftpd/usr/sbin/atftpd");
-const IN_TFTPD = "/usr/sbin/in.tftpd";
-const LOOPBACK = "127.0.0.1";
 /** 33 MiB: 67,584 blocks of 512 bytes, past block 65535, and a multiple of
  *  512, so it also ends with an empty block. */
 const BIG_BYTES = 33 << 20;
@@ -60,12 +59,7 @@ function which(cmd: string): boolean {
 }
 
 const isRoot = process.getuid?.() === 0;
-function hpaMissing(): string | undefined {
-  if (!existsSync(IN_TFTPD)) return `${IN_TFTPD} not installed (tftpd-hpa; tests/support/debian-deps.sh installs it as root)`;
-  if (!/tftp-hpa/.test(spawnSync(IN_TFTPD, ["-V"], { encoding: "utf8" }).stdout ?? "")) return `${IN_TFTPD} is not tftpd-hpa`;
-  if (!isRoot) return "tftpd-hpa must start as root (it changes user), and we are not root";
-  return undefined;
-}
+const hpaMissing = tftpdHpaMissing;
 function atftpdMissing(): string | undefined {
   if (!existsSync(ATFTPD)) return `${ATFTPD} not unpacked (tests/support/debian-deps.sh does it as root)`;
   if (!isRoot) return "atftpd must start as root (it changes user), and we are not root";
@@ -74,40 +68,6 @@ function atftpdMissing(): string | undefined {
 const curlMissing = () => (which("curl") && /tftp/.test(spawnSync("curl", ["-V"], { encoding: "utf8" }).stdout ?? "") ? undefined : "curl with TFTP support not installed");
 const atftpMissing = () => (which("atftp") ? undefined : "atftp (the client) not installed");
 const tftpHpaMissing = () => (which("tftp") && existsSync("/usr/bin/tftp") ? undefined : "tftp (tftp-hpa's client) not installed");
-
-interface External {
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** Starts a server on a free port and waits until it serves a file; a port
- *  taken in the meantime means another try on another port. */
-async function startExternal(cmd: string, args: (port: number) => string[]): Promise<External> {
-  let lastError = "";
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freeUdpPort(LOOPBACK);
-    const child: ChildProcess = spawn(cmd, args(port), { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    const stop = async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      await exited;
-    };
-    const deadline = performance.now() + 5000;
-    while (performance.now() < deadline && child.exitCode === null) {
-      try {
-        await tftpGet({ host: LOOPBACK, port, file: "empty.bin", timeoutSec: 0.1, retries: 2 });
-        return { port, stop };
-      } catch {
-        // not listening yet
-      }
-    }
-    await stop();
-    lastError = `${cmd} on port ${port} did not serve (exit ${child.exitCode}): ${stderr.trim()}`;
-  }
-  throw new Error(lastError);
-}
 
 /** Fetches with our client and returns the result and the sha256 of what
  *  onData delivered, checking offsets are contiguous. */
@@ -184,9 +144,9 @@ const CLIENT_OPTIONS: Array<Partial<TftpGetOptions>> = [
 
 describe("our client against tftpd-hpa", () => {
   const missing = hpaMissing();
-  let hpa: External | undefined;
+  let hpa: RunningTftpd | undefined;
   before(async () => {
-    if (missing === undefined) hpa = await startExternal(IN_TFTPD, (port) => ["--foreground", "--address", `${LOOPBACK}:${port}`, "--secure", "--user", "root", "--blocksize", "65464", served]);
+    if (missing === undefined) hpa = await startTftpd(IN_TFTPD, tftpdHpaArgs(served, ["--blocksize", "65464"]), "empty.bin");
   });
   after(async () => hpa?.stop());
 
@@ -220,10 +180,10 @@ describe("our client against tftpd-hpa", () => {
 
 describe("our client against atftpd", () => {
   const missing = atftpdMissing();
-  let atftpd: External | undefined;
+  let atftpd: RunningTftpd | undefined;
   const args = (extra: string[]) => (port: number) => ["--daemon", "--no-fork", "--port", String(port), "--bind-address", LOOPBACK, "--user", "root", "--group", "root", "--logfile", "/dev/null", ...extra, served];
   before(async () => {
-    if (missing === undefined) atftpd = await startExternal(ATFTPD, args([]));
+    if (missing === undefined) atftpd = await startTftpd(ATFTPD, args([]), "empty.bin");
   });
   after(async () => atftpd?.stop());
 
@@ -256,7 +216,7 @@ describe("our client against atftpd", () => {
   test("with every option disabled the server answers DATA 1, and we fall back to plain TFTP", async (t) => {
     if (skipped(t, missing)) return;
     await atftpd!.stop();
-    atftpd = await startExternal(ATFTPD, args(["--no-blksize", "--no-tsize", "--no-timeout", "--no-windowsize", "--no-multicast"]));
+    atftpd = await startTftpd(ATFTPD, args(["--no-blksize", "--no-tsize", "--no-timeout", "--no-windowsize", "--no-multicast"]), "empty.bin");
     for (const file of SMALL) {
       const r = await expectFile(atftpd.port, file, { blksize: 1428, windowsize: 8, tsize: false, timeoutSec: 2 });
       assert.deepEqual([r.blksize, r.windowsize, r.tsize], [512, 1, undefined]);
