@@ -12,7 +12,7 @@
 // Server fetches and flash go to the adapters the phone supplies.
 
 import { createSocket, Socket as UdpSocket } from "node:dgram";
-import { createServer, Server, Socket } from "node:net";
+import { createServer, Server, Socket, SocketConstructorOpts } from "node:net";
 import { BROADCAST_ADDR, CoreConfig } from "../core/abi.js";
 import { CoreSink, PfsCore } from "../core/core.js";
 import { ipToU32, u32ToIp } from "./addr.js";
@@ -22,6 +22,12 @@ export const PFS_PORT = 4051;
 
 /** Drain-and-refeed passes per call; each pass moves bytes or stops. */
 const MAX_SETTLE_ROUNDS = 16;
+/** What a stream socket we opened reads at a time, into one buffer this host
+ *  reuses for every such socket (net.Socket's onread): no Buffer and no
+ *  stream events per read. 64 KiB is libuv's own read size. Accepted sockets
+ *  cannot take onread (net.Server has no such option), but they carry UP and
+ *  JOIN only; DATA flows to the side that connected (docs/PROTOCOL.md §2). */
+const READ_BYTES = 65536;
 
 /** Where a root's server bytes come from: stream [from, total) of a slot's
  *  list-then-file into `sink`, resolving when it is all delivered. `sink`
@@ -72,6 +78,8 @@ export class PeerHost {
   private readonly sink: CoreSink;
   /** Sockets written to during the current call, uncorked at its end. */
   private readonly corked = new Set<Socket>();
+  /** Where every socket we connected reads into; taken at once each time. */
+  private readonly readBuf = Buffer.allocUnsafe(READ_BYTES);
 
   constructor(readonly opts: PeerHostOptions) {
     this.self = ipToU32(opts.bind);
@@ -187,22 +195,34 @@ export class PeerHost {
   }
 
   private connect(handle: number, addr: number): void {
-    const socket = new Socket();
-    this.adopt(handle, socket);
+    let s: Stream | undefined;
+    // Node's Socket constructor takes onread (net.connect passes its options
+    // through); its types declare it on connect's options only.
+    const socket = new Socket(<SocketConstructorOpts>{
+      onread: {
+        buffer: this.readBuf,
+        callback: (n: number) => {
+          if (s !== undefined && this.streams.get(handle) === s) this.received(handle, s, this.readBuf.subarray(0, n), false);
+        },
+      },
+    });
+    s = this.adopt(handle, socket, false);
     socket.connect({ host: u32ToIp(addr), port: this.opts.port, localAddress: this.opts.bind }, () => {
       if (this.streams.get(handle)?.socket === socket) this.call(() => this.core.connected(this.now(), handle));
     });
   }
 
-  private adopt(handle: number, socket: Socket): void {
+  /** `events`: the socket reads through 'data' events (accepted sockets)
+   *  rather than onread (the caller wires that to received()). */
+  private adopt(handle: number, socket: Socket, events = true): Stream {
     socket.setNoDelay(true);
     const s: Stream = { socket, pending: [], paused: false, closedByCore: false };
     this.streams.set(handle, s);
-    socket.on("data", (chunk: Buffer) => {
-      if (this.streams.get(handle) !== s) return;
-      s.pending.push(chunk);
-      if (s.pending.length === 1) this.call(() => this.feed(handle, s));
-    });
+    if (events) {
+      socket.on("data", (chunk: Buffer) => {
+        if (this.streams.get(handle) === s) this.received(handle, s, chunk, true);
+      });
+    }
     const gone = () => {
       if (this.streams.get(handle) !== s) return;
       this.streams.delete(handle);
@@ -210,6 +230,29 @@ export class PeerHost {
     };
     socket.on("close", gone);
     socket.on("error", () => socket.destroy());
+    return s;
+  }
+
+  /** Bytes read from a stream. `owned`: the chunk is ours to keep; else it
+   *  is the shared read buffer, and what the core does not take now is
+   *  copied before this returns. */
+  private received(handle: number, s: Stream, chunk: Uint8Array, owned: boolean): void {
+    if (s.pending.length > 0) {
+      // Behind bytes that already wait for ring room (the socket is paused;
+      // a read was under way): keep the order.
+      s.pending.push(owned ? chunk : Uint8Array.prototype.slice.call(chunk));
+      return;
+    }
+    this.call(() => {
+      const took = this.core.streamData(this.now(), handle, chunk);
+      if (took === chunk.length || this.streams.get(handle) !== s) return;
+      const rest = chunk.subarray(took);
+      s.pending.push(owned ? rest : rest.slice());
+      if (!s.paused) {
+        s.socket.pause();
+        s.paused = true;
+      }
+    });
   }
 
   /** Offers queued bytes to the core; pauses the socket when its ring is full. */

@@ -15,7 +15,15 @@ import { PeerHost } from "../../host/phone/peer-host.js";
 /** A port of our own, so a running phone (4051) does not interfere. */
 const PORT = 24051;
 
-function phone(n: number, files: RelayFile[], done: Map<number, Set<number>>, roots: Set<number>): { host: PeerHost; flash: Map<number, Uint8Array> } {
+/** A flash that takes `delayMs` per write, answered later: it fills the
+ *  ring, so the core stops reading and the sockets pause. */
+interface SlowFlash {
+  delayMs: number;
+  outstandingBytes: number;
+  peakOutstandingBytes: number;
+}
+
+function phone(n: number, files: RelayFile[], done: Map<number, Set<number>>, roots: Set<number>, slow?: SlowFlash): { host: PeerHost; flash: Map<number, Uint8Array> } {
   const flash = new Map<number, Uint8Array>();
   const slotFile = new Map<number, RelayFile>();
   const bind = `127.0.0.${n}`;
@@ -31,7 +39,18 @@ function phone(n: number, files: RelayFile[], done: Map<number, Set<number>>, ro
     },
     flash: {
       write(slot, offset, bytes) {
+        if (slow === undefined) {
+          flash.get(slot)!.set(bytes, offset);
+          return;
+        }
+        // The view is core memory: copy it now, as a DMA would, finish later.
         flash.get(slot)!.set(bytes, offset);
+        slow.outstandingBytes += bytes.length;
+        slow.peakOutstandingBytes = Math.max(slow.peakOutstandingBytes, slow.outstandingBytes);
+        return new Promise<void>((resolve) => setTimeout(() => {
+          slow.outstandingBytes -= bytes.length;
+          resolve();
+        }, slow.delayMs));
       },
       read(slot, offset, into) {
         const f = flash.get(slot)!;
@@ -89,6 +108,38 @@ test("five phones on loopback elect roots and relay a load over real sockets", a
     assert.ok(roots.size >= 1 && roots.size <= files.length, `${roots.size} phones fetched from the server`);
     const sha = createHash("sha256").update(files[0].content).digest("hex");
     assert.equal(sha.length, 64);
+  } finally {
+    for (const p of phones) await p.host.stop();
+  }
+});
+
+test("a slow flash fills the ring: the core stops reading, the sockets pause and resume, and every byte still arrives in order", async (t) => {
+  // One file of 1 MiB: 16 rings of 64 KiB.
+  const content = new Uint8Array(1 << 20);
+  for (let i = 0; i < content.length; i++) content[i] = (i * 2654435761) >>> 24;
+  const { relayFile } = await import("../../host/load/blocklist.js");
+  const files = [relayFile("slow.bin", content)];
+  const done = new Map<number, Set<number>>();
+  const roots = new Set<number>();
+  const slow: SlowFlash = { delayMs: 2, outstandingBytes: 0, peakOutstandingBytes: 0 };
+  const phones = [12, 13, 14, 15].map((n) => phone(n, files, done, roots, slow) as ReturnType<typeof phone> & { need(): void });
+  try {
+    for (const p of phones) await p.host.start();
+  } catch (e) {
+    for (const p of phones) await p.host.stop();
+    t.skip(`cannot bind 127.0.0.N:${PORT} and the broadcast socket here: ${(e as Error).message}`);
+    return;
+  }
+  try {
+    for (const p of phones) p.need();
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && [...done.values()].filter((s) => s.size === 1).length < phones.length) await new Promise((r) => setTimeout(r, 50));
+    assert.equal([...done.values()].filter((s) => s.size === 1).length, phones.length, "every phone completed the file");
+    for (const p of phones) for (const bytes of p.flash.values()) assert.equal(Buffer.compare(Buffer.from(files[0].stream), Buffer.from(bytes)), 0, "flash holds the file exactly");
+    // The flash held back at least half a ring at once: the ring was under
+    // pressure, so reading had to stop (the core takes nothing past the ring).
+    const ringBytes = loadBoard("third-gen").core.ringBytes!;
+    assert.ok(slow.peakOutstandingBytes >= ringBytes / 2, `peak unwritten ${slow.peakOutstandingBytes} bytes, ring ${ringBytes}`);
   } finally {
     for (const p of phones) await p.host.stop();
   }
