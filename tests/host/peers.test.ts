@@ -3,7 +3,7 @@
 // broadcast socket on 127.255.255.255) elect roots and relay a load to each
 // other over TCP, from an in-memory server and into in-memory flash.
 
-import { test } from "node:test";
+import { test, TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Ev, NEED_RELAY } from "../../host/core/abi.js";
@@ -78,18 +78,24 @@ function phone(n: number, files: RelayFile[], done: Map<number, Set<number>>, ro
   return Object.assign({ host, flash }, { need });
 }
 
+/** Starts every phone; if one cannot bind, stops them all and skips, saying why. */
+async function startAll(phones: Array<{ host: PeerHost }>, t: TestContext): Promise<boolean> {
+  try {
+    for (const p of phones) await p.host.start();
+    return true;
+  } catch (e) {
+    for (const p of phones) await p.host.stop();
+    t.skip(`cannot bind 127.0.0.N:${PORT} and the broadcast socket here: ${(e as Error).message}`);
+    return false;
+  }
+}
+
 test("five phones on loopback elect roots and relay a load over real sockets", async (t) => {
   const files = presetFiles(getPreset("tiny"));
   const done = new Map<number, Set<number>>();
   const roots = new Set<number>();
   const phones = [2, 3, 4, 5, 6].map((n) => phone(n, files, done, roots) as ReturnType<typeof phone> & { need(): void });
-  try {
-    for (const p of phones) await p.host.start();
-  } catch (e) {
-    for (const p of phones) await p.host.stop();
-    t.skip(`cannot bind 127.0.0.N:${PORT} and the broadcast socket here: ${(e as Error).message}`);
-    return;
-  }
+  if (!(await startAll(phones, t))) return;
   try {
     for (const p of phones) p.need();
     const deadline = Date.now() + 30_000;
@@ -123,13 +129,7 @@ test("a slow flash fills the ring: the core stops reading, the sockets pause and
   const roots = new Set<number>();
   const slow: SlowFlash = { delayMs: 2, outstandingBytes: 0, peakOutstandingBytes: 0 };
   const phones = [12, 13, 14, 15].map((n) => phone(n, files, done, roots, slow) as ReturnType<typeof phone> & { need(): void });
-  try {
-    for (const p of phones) await p.host.start();
-  } catch (e) {
-    for (const p of phones) await p.host.stop();
-    t.skip(`cannot bind 127.0.0.N:${PORT} and the broadcast socket here: ${(e as Error).message}`);
-    return;
-  }
+  if (!(await startAll(phones, t))) return;
   try {
     for (const p of phones) p.need();
     const deadline = Date.now() + 30_000;
