@@ -247,7 +247,9 @@ export class PeerHost {
       const took = this.core.streamData(this.now(), handle, chunk);
       if (took === chunk.length || this.streams.get(handle) !== s) return;
       const rest = chunk.subarray(took);
-      s.pending.push(owned ? rest : rest.slice());
+      // A copy (Buffer#slice would be a view): the next read of any socket
+      // we connected, not only this paused one, overwrites readBuf.
+      s.pending.push(owned ? rest : Uint8Array.prototype.slice.call(rest));
       if (!s.paused) {
         s.socket.pause();
         s.paused = true;
