@@ -1,7 +1,9 @@
 // One node of bench/relay-procs.ts, in its own process as a phone would be:
-//   relay-node.js phone <bind> <port> <bytes> <seed>   a PeerHost relaying a file
+//   relay-node.js phone <bind> <port> <bytes> <seed> [broadcast]   a PeerHost relaying a file
+//                       (broadcast: the subnet's, default 127.255.255.255 for loopback)
 //   relay-node.js pipe <bind> <port> <bytes> <children,...|->   a plain forwarding socket
-// It reports on stdout as JSON lines and takes "go" / "exit" on stdin.
+// It reports on stdout as JSON lines and takes "go" / "exit" on stdin (and
+// exits when stdin closes).
 
 import { createInterface } from "node:readline";
 import { createServer, Socket } from "node:net";
@@ -14,7 +16,7 @@ import { memoryFlash } from "./memory-flash.js";
 
 const say = (o: object) => process.stdout.write(JSON.stringify(o) + "\n");
 const epochMs = () => performance.timeOrigin + performance.now();
-const [mode, bind, portText, bytesText, extra] = process.argv.slice(2);
+const [mode, bind, portText, bytesText, extra, broadcast = "127.255.255.255"] = process.argv.slice(2);
 const port = Number(portText);
 const bytes = Number(bytesText);
 let go!: () => void;
@@ -22,14 +24,15 @@ const started = new Promise<void>((r) => (go = r));
 createInterface({ input: process.stdin }).on("line", (l) => {
   if (l === "go") go();
   if (l === "exit") process.exit(0);
-});
+}).on("close", () => process.exit(0)); // the bench that started us is gone
 
 if (mode === "phone") {
   const file = relayFile("bench.bin", presetBytes("bench.bin", bytes));
   let slot = -1;
   const host: PeerHost = new PeerHost({
-    bind, broadcast: "127.255.255.255", port, seed: Number(extra),
-    core: { ...loadBoard("third-gen").core, lingerMs: 600_000 },
+    bind, broadcast, port, seed: Number(extra),
+    // PFS_RING_BYTES: another ring than the board's, to see what the ring costs.
+    core: { ...loadBoard("third-gen").core, lingerMs: 600_000, ...(process.env.PFS_RING_BYTES ? { ringBytes: Number(process.env.PFS_RING_BYTES) } : {}) },
     fetcher: {
       async fetch(_s, from, total, sink, signal) {
         say({ event: "root" });
@@ -39,8 +42,9 @@ if (mode === "phone") {
       },
     },
     flash: memoryFlash(file.stream.length),
-    onEvent: (_x, code) => {
+    onEvent: (_x, code, n, a) => {
       if (code === Ev.FileDone) say({ event: "done", t: epochMs(), cpuMs: process.cpuUsage().user / 1000 });
+      if (code === Ev.Corrupt) say({ event: "corrupt", n, from: a });
     },
   });
   await host.start();

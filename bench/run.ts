@@ -17,6 +17,7 @@ import { tftpAloneMs } from "../host/sim/wan.js";
 import { tftpBench } from "./tftp.js";
 import { relaySockets } from "./relay-sockets.js";
 import { relayProcs } from "./relay-procs.js";
+import { LAN_BITS_PER_SEC, NETNS_BYTES, NETNS_HEADER, netnsRow, relayNetns, relayNetnsWhyNot } from "./relay-netns.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 const PHONES = (process.env.PFS_BENCH_PHONES ?? "1,64,1000").split(",").map(Number);
@@ -109,6 +110,24 @@ for (const phones of [3, 7]) {
   process.stdout.write(row + "\n");
 }
 md += `\nWith every phone in its own process (15 MiB):\n\n| phones | depth | ours (ms) | plain pipe (ms) | plain / ours |\n|---:|---:|---:|---:|---:|\n${procRows.join("\n")}\n`;
+// The same at the phones' own link rate: what a site sees (bench/relay-netns.ts).
+const netnsTitle = `Relay at link rate (namespaces, ${LAN_BITS_PER_SEC / 1e6} Mbit/s ports)`;
+const netnsWhy = relayNetnsWhyNot();
+const netnsRows: string[] = [];
+process.stdout.write(`\n${netnsTitle}, ${NETNS_BYTES >> 20} MiB\n`);
+if (netnsWhy !== null) process.stdout.write(`skipped: ${netnsWhy}\n`);
+else {
+  process.stdout.write(NETNS_HEADER + "\n");
+  for (const phones of [3, 7, 15]) {
+    const row = netnsRow(await relayNetns(phones));
+    netnsRows.push(row);
+    process.stdout.write(row + "\n");
+  }
+}
+md += `\n## ${netnsTitle}\n\n` + (netnsWhy !== null ? `skipped: ${netnsWhy}\n` :
+  `${NETNS_BYTES >> 20} MiB; every phone (then every plain forwarder) in its own network namespace, eth0 on a port of one Linux bridge, ` +
+  `both directions of every port shaped by tbf. link limit = bytes * 8 / (rate / 2): an interior phone sends both copies through its one uplink; ` +
+  `TCP/IP headers alone put the best possible at about 1.05 x the limit.\n\n${NETNS_HEADER}\n${netnsRows.join("\n")}\n`);
 md += `\n${await tftpBench()}`;
 
 const dir = join(root, "bench/results");

@@ -1,5 +1,6 @@
 // A fleet of real phone processes on this machine's loopback: each phone is
-// a `pfs phone` process bound to its own 127.0.0.N, with its own flash image
+// a `pfs phone` process bound to its own 127.0.0.N (or, with `net`, on its
+// own interface in a network namespace), with its own flash image
 // (formatted with a factory load), all booting against one TFTP server (ours,
 // in this process, optionally behind an emulated WAN, or one given). Their
 // console lines are collected into a live view and a final table.
@@ -43,6 +44,20 @@ export interface FleetRunOptions {
   /** Each console line of each phone, as it comes (tests use it to pick
    *  the moment to kill a phone). */
   onLine?: (p: PhoneRun, line: string) => void;
+  /** Phones somewhere other than this loopback (tests/support/netns.ts: each
+   *  in its own network namespace on a bridge). */
+  net?: FleetNet;
+}
+
+export interface FleetNet {
+  /** Phone i's own address. */
+  binds: readonly string[];
+  /** The subnet's broadcast address. */
+  broadcast: string;
+  /** A command prefix that runs phone i where it lives (e.g. `ip netns exec NS`). */
+  wrap: (i: number) => string[];
+  /** Where our TFTP server listens (an address this process has on that subnet). */
+  serverHost: string;
 }
 
 export interface PhoneRun {
@@ -50,6 +65,8 @@ export interface PhoneRun {
   mac: string;
   model: string;
   bind: string;
+  /** Its flash image (read it with `pfs flash ls`). */
+  flash: string;
   exit: number | null;
   ms: number;
   components: Map<string, { percent: number; via: string }>;
@@ -63,6 +80,8 @@ export interface FleetRunResult {
   phones: PhoneRun[];
   /** Read requests the server saw per file (our server only). */
   requests: Map<string, number>;
+  /** Each read request: the file and the client's address (our server only). */
+  reads: Array<{ file: string; client: string }>;
   wallMs: number;
 }
 
@@ -86,8 +105,9 @@ export async function runFleetProcesses(o: FleetRunOptions): Promise<FleetRunRes
   const dir = mkdtempSync(join(tmpdir(), "pfs-fleet-"));
   getPreset(o.load); // a clear error for an unknown preset, before anything starts
   const models = MODELS.slice(0, o.models);
+  if (o.net !== undefined && o.net.binds.length < o.phones) throw new Error(`${o.phones} phones need as many addresses (got ${o.net.binds.length})`);
   const phones: PhoneRun[] = fleetPhones(o.phones, o.models).map((f, i) => ({
-    index: i, ...f, exit: null, ms: 0, components: new Map(), lines: [], kill: () => {}, killed: false,
+    index: i, ...f, bind: o.net?.binds[i] ?? f.bind, flash: join(dir, `${f.mac}.flash`), exit: null, ms: 0, components: new Map(), lines: [], kill: () => {}, killed: false,
   }));
   // A TFTP root per model family: the load's index and files, and a config
   // per phone with PFS on (or off).
@@ -101,7 +121,7 @@ export async function runFleetProcesses(o: FleetRunOptions): Promise<FleetRunRes
   let server: TftpServer | null = null;
   let tftp = o.tftp;
   if (tftp === undefined) {
-    server = new TftpServer({ root, host: "127.0.0.1", port: 0, wanKbps: o.wanKbps, wanRttMs: o.wanRttMs });
+    server = new TftpServer({ root, host: o.net?.serverHost ?? "127.0.0.1", port: 0, wanKbps: o.wanKbps, wanRttMs: o.wanRttMs });
     tftp = await server.start();
   }
   // Factory flash images, all on an older load.
@@ -109,30 +129,33 @@ export async function runFleetProcesses(o: FleetRunOptions): Promise<FleetRunRes
   const layout = boardLayout(board);
   const factory = presetFiles(getPreset("tiny"));
   for (const p of phones) {
-    const path = join(dir, `${p.mac}.flash`);
-    const dev = FileDevice.create(path, layout.sectorBytes, Math.ceil(layoutBytes(layout) / layout.sectorBytes));
+    const dev = FileDevice.create(p.flash, layout.sectorBytes, Math.ceil(layoutBytes(layout) / layout.sectorBytes));
     AbStore.format(dev, layout, { loadName: "SCCP41.FACTORY", components: factory.map((f) => ({ name: f.name, bytes: f.content })) });
   }
   const view = setInterval(() => {
     if (!o.verbose) o.out(progressLine(phones, started));
   }, 2000);
   try {
-    await Promise.all(phones.map((p) => runOne(p, o, tftp!, join(dir, `${p.mac}.flash`), started)));
+    await Promise.all(phones.map((p) => runOne(p, o, tftp!, p.flash, started)));
   } finally {
     clearInterval(view);
     await server?.stop();
   }
   const requests = new Map<string, number>();
   for (const r of server?.requests ?? []) requests.set(r.file, (requests.get(r.file) ?? 0) + 1);
-  return { phones, requests, wallMs: Date.now() - started };
+  const reads = (server?.requests ?? []).map((q) => ({ file: q.file, client: q.client.replace(/:\d+$/, "") }));
+  return { phones, requests, reads, wallMs: Date.now() - started };
 }
 
 function runOne(p: PhoneRun, o: FleetRunOptions, tftp: { host: string; port: number }, flash: string, started: number): Promise<void> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [
+    const [cmd, ...args] = [
+      ...(o.net?.wrap(p.index) ?? []), process.execPath,
       PFS_BIN, "phone", "--mac", p.mac, "--model", p.model, "--tftp", `${tftp.host}:${tftp.port}`, "--flash", flash,
       "--bind", p.bind, "--port", String(o.port), "--linger", String(o.lingerSec), "--tftp-window", String(o.tftpWindow),
-    ], { stdio: ["ignore", "pipe", "pipe"] });
+      ...(o.net === undefined ? [] : ["--broadcast", o.net.broadcast]),
+    ];
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
     p.kill = () => {
       p.killed = true;
       child.kill("SIGKILL");
