@@ -4,7 +4,7 @@
 // skipped tests are counted and named, never folded into the passes.
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,12 +63,14 @@ function testFiles(dir: string): string[] {
 async function nodeSuite(name: string, dir: string): Promise<Tally> {
   const files = testFiles(dir);
   if (files.length === 0) return { suite: name, passed: 0, failed: 0, skipped: 0, note: "no test files" };
-  const tap = join(mkdtempSync(join(tmpdir(), "pfs-test-")), "report.tap");
+  const tapDir = mkdtempSync(join(tmpdir(), "pfs-test-"));
+  const tap = join(tapDir, "report.tap");
   const { code } = await run(process.execPath, [
     "--test", "--test-reporter=spec", "--test-reporter-destination=stdout",
     "--test-reporter=tap", `--test-reporter-destination=${tap}`, ...files,
   ], (s) => process.stdout.write(s));
   const report = existsSync(tap) ? readFileSync(tap, "utf8") : "";
+  rmSync(tapDir, { recursive: true, force: true });
   const count = (key: string) => Number(new RegExp(`^# ${key} (\\d+)$`, "m").exec(report)?.[1] ?? "0");
   const passed = count("pass");
   let failed = count("fail") + count("cancelled");

@@ -7,7 +7,7 @@ import { runFleetProcesses } from "../phone/fleet.js";
 import { num, parse, UsageError } from "./args.js";
 
 export const FLEET_USAGE = `usage: pfs fleet --phones N [--models M] [--load PRESET] [--tftp <host:port> | --root <dir>]
-                 [--wan-kbps W --wan-rtt-ms R] [--port P] [--linger S] [--no-pfs] [--verbose]
+                 [--wan-kbps W --wan-rtt-ms R] [--port P] [--linger S] [--no-pfs] [--keep <dir>] [--verbose]
   Starts N 'pfs phone' processes on 127.0.0.2 .. 127.0.0.(N+1), each with its
   own flash image on a factory load, all booting against one TFTP server
   (ours, embedded, serving a root made from the preset, unless --tftp or
@@ -17,13 +17,16 @@ export const FLEET_USAGE = `usage: pfs fleet --phones N [--models M] [--load PRE
   --wan-kbps, --wan-rtt-ms   put the embedded server behind an emulated WAN
   --port P        the PFS port (default ${PFS_PORT})
   --linger S      seconds each phone serves peers after its upgrade (default 5)
-  --no-pfs        configure the phones with peer firmware sharing off`;
+  --no-pfs        configure the phones with peer firmware sharing off
+  --keep DIR      put the flash images (and the TFTP root made) in DIR and keep
+                  them, to read with 'pfs flash ls' (default: a temporary
+                  folder, removed at the end)`;
 
 export async function fleetCommand(argv: string[], out: (line: string) => void): Promise<number> {
   const { values } = parse(argv, {
     phones: { type: "string" }, models: { type: "string" }, load: { type: "string" }, tftp: { type: "string" }, root: { type: "string" },
     "wan-kbps": { type: "string" }, "wan-rtt-ms": { type: "string" }, port: { type: "string" }, linger: { type: "string" },
-    "no-pfs": { type: "boolean" }, verbose: { type: "boolean" }, "tftp-window": { type: "string" }, help: { type: "boolean" },
+    "no-pfs": { type: "boolean" }, keep: { type: "string" }, verbose: { type: "boolean" }, "tftp-window": { type: "string" }, help: { type: "boolean" },
   }, FLEET_USAGE);
   if (values.help) {
     out(FLEET_USAGE);
@@ -52,6 +55,7 @@ export async function fleetCommand(argv: string[], out: (line: string) => void):
       pfs: values["no-pfs"] !== true,
       tftpWindow: num(values["tftp-window"], "tftp-window", 1, FLEET_USAGE),
       verbose: values.verbose === true,
+      workDir: values.keep as string | undefined,
       out,
     });
   } catch (e) {
@@ -72,5 +76,6 @@ export async function fleetCommand(argv: string[], out: (line: string) => void):
   const failed = result.phones.filter((p) => p.exit !== 0);
   for (const p of failed) out(`${p.bind}: exit ${p.exit}: ${p.lines.slice(-3).join(" | ")}`);
   out(`${result.phones.length - failed.length} of ${result.phones.length} phones upgraded in ${(result.wallMs / 1000).toFixed(1)} s`);
+  if (typeof values.keep === "string") out(`flash images kept in ${values.keep} (pfs flash ls --flash ${values.keep}/<MAC>.flash)`);
   return failed.length === 0 ? 0 : 1;
 }

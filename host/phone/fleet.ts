@@ -6,7 +6,7 @@
 // console lines are collected into a live view and a final table.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,6 +47,10 @@ export interface FleetRunOptions {
   /** Phones somewhere other than this loopback (tests/support/netns.ts: each
    *  in its own network namespace on a bridge). */
   net?: FleetNet;
+  /** Where the flash images and the TFTP root go; the caller owns it and can
+   *  read the images afterwards (`pfs flash ls`). Without it the fleet works
+   *  in a temporary folder it removes at the end (about 7 MB per phone). */
+  workDir?: string;
 }
 
 export interface FleetNet {
@@ -101,11 +105,23 @@ export function fleetPhones(phones: number, models: number): Array<{ mac: string
 export async function runFleetProcesses(o: FleetRunOptions): Promise<FleetRunResult> {
   if (!Number.isInteger(o.phones) || o.phones < 1 || o.phones > MAX_FLEET_PROCESSES) throw new Error(`--phones must be from 1 to ${MAX_FLEET_PROCESSES}`);
   if (!Number.isInteger(o.models) || o.models < 1 || o.models > MODELS.length) throw new Error(`--models must be from 1 to ${MODELS.length}`);
-  const started = Date.now();
-  const dir = mkdtempSync(join(tmpdir(), "pfs-fleet-"));
   getPreset(o.load); // a clear error for an unknown preset, before anything starts
-  const models = MODELS.slice(0, o.models);
   if (o.net !== undefined && o.net.binds.length < o.phones) throw new Error(`${o.phones} phones need as many addresses (got ${o.net.binds.length})`);
+  if (o.workDir !== undefined) {
+    mkdirSync(o.workDir, { recursive: true });
+    return await runIn(o.workDir, o);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "pfs-fleet-"));
+  try {
+    return await runIn(dir, o);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runIn(dir: string, o: FleetRunOptions): Promise<FleetRunResult> {
+  const started = Date.now();
+  const models = MODELS.slice(0, o.models);
   const phones: PhoneRun[] = fleetPhones(o.phones, o.models).map((f, i) => ({
     index: i, ...f, bind: o.net?.binds[i] ?? f.bind, flash: join(dir, `${f.mac}.flash`), exit: null, ms: 0, components: new Map(), lines: [], kill: () => {}, killed: false,
   }));

@@ -21,6 +21,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadBoard } from "../../host/boards.js";
@@ -43,8 +45,10 @@ test("five phones in namespaces on a 100 Mbit/s bridge upgrade through PFS; the 
   const loadBytes = presetLoadBytes(preset);
   const components = presetFiles(preset, "41");
   const lan = makeLan({ hosts: PHONES, rateBitsPerSec: Number(loadBoard("third-gen").lanMbps) * 1e6, hostPort: true });
+  const workDir = mkdtempSync(join(tmpdir(), "pfs-fleet-netns-"));
   try {
     const r = await runFleetProcesses({
+      workDir,
       phones: PHONES, models: 1, load: PRESET, port: PFS_PORT, lingerSec: 3, pfs: true, tftpWindow: 1, verbose: false, out: () => {},
       net: { binds: lan.hosts.map((h) => h.addr), broadcast: lan.broadcast, wrap: lan.exec, serverHost: lan.hostAddr! },
     });
@@ -89,5 +93,6 @@ test("five phones in namespaces on a 100 Mbit/s bridge upgrade through PFS; the 
     assert.ok(sent.hostPort!.up < 2 * loadBytes, `the server's uplink carried ${sent.hostPort!.up} bytes: more than one load went out from the server`);
   } finally {
     lan.teardown();
+    rmSync(workDir, { recursive: true, force: true });
   }
 });

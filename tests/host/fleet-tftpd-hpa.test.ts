@@ -42,6 +42,7 @@ test("16 phones of 2 models upgrade from tftpd-hpa; its log shows one read per c
   const lines: string[] = [];
   const syslog: ChildProcess = spawn("python3", ["-c", SYSLOG_LISTENER], { stdio: ["ignore", "pipe", "inherit"] });
   let tftpd: RunningTftpd | null = null;
+  const root = mkdtempSync(join(tmpdir(), "pfs-hpa-"));
   try {
     await new Promise<void>((resolve, reject) => {
       syslog.stdout!.on("data", (d: Buffer) => {
@@ -50,7 +51,6 @@ test("16 phones of 2 models upgrade from tftpd-hpa; its log shows one read per c
       });
       syslog.on("exit", () => reject(new Error("the syslog listener stopped")));
     });
-    const root = mkdtempSync(join(tmpdir(), "pfs-hpa-"));
     chmodSync(root, 0o755);
     const phones = fleetPhones(16, 2);
     for (const model of ["CP-7961G", "CP-7941G"]) {
@@ -84,5 +84,6 @@ test("16 phones of 2 models upgrade from tftpd-hpa; its log shows one read per c
     await tftpd?.stop();
     syslog.kill("SIGTERM");
     rmSync("/dev/log", { force: true });
+    rmSync(root, { recursive: true, force: true });
   }
 });

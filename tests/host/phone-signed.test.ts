@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -64,5 +64,6 @@ test("a signed index is required when the phone has a key", async () => {
     assert.match(good.out, /verified in flash and active/);
   } finally {
     await server.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
