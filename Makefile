@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 NPX := npx --no-install
 CORE_SRC := $(wildcard assembly/*.ts)
-HOST_SRC := tests/run-all.ts $(shell find host tests/sim tests/host tests/support bench -name '*.ts' 2>/dev/null)
+HOST_SRC := tests/run-all.ts $(filter-out host/core/abi.gen.ts,$(shell find host tests/sim tests/host tests/support bench -name "*.ts" 2>/dev/null))
 WASM_OPT_FLAGS := --enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int \
                   --enable-sign-ext --enable-mutable-globals
 
@@ -20,7 +20,20 @@ node_modules/.installed: package-lock.json package.json
 
 deps: node_modules/.installed
 
-build: deps build/pfs.wasm build/pfs.debug.wasm build/js/.built
+build: deps build/pfs.wasm build/pfs.debug.wasm build/gen/pfs_abi.h build/js/.built
+
+# The numbers hosts share with the core, generated from the core's source:
+# assembly/abi-numbers.ts compiled alone, its globals read by gen-abi.
+ABI_GEN := host/core/abi.gen.ts build/gen/pfs_abi.h
+build/abi-numbers.wasm: $(CORE_SRC) node_modules/.installed
+	@mkdir -p build
+	@# An empty config, so asc does not add asconfig.json's entries to this one.
+	@echo '{"options":{}}' > build/asc-none.json
+	$(NPX) asc assembly/abi-numbers.ts --config build/asc-none.json --runtime stub -o $@
+
+$(ABI_GEN) &: build/abi-numbers.wasm host/tools/gen-abi.ts
+	$(NPX) tsx host/tools/gen-abi.ts build/abi-numbers.wasm $(ABI_GEN)
+	@touch $(ABI_GEN)
 
 build/pfs.wasm: $(CORE_SRC) asconfig.json node_modules/.installed
 	@mkdir -p build
@@ -34,7 +47,7 @@ build/pfs.debug.wasm: $(CORE_SRC) asconfig.json node_modules/.installed
 	@mkdir -p build
 	$(NPX) asc assembly/index.ts --target debug
 
-build/js/.built: $(HOST_SRC) tsconfig.json node_modules/.installed
+build/js/.built: $(HOST_SRC) host/core/abi.gen.ts tsconfig.json node_modules/.installed
 	$(NPX) tsc -p tsconfig.json
 	@touch $@
 

@@ -20,6 +20,7 @@ export const CFG_RING_BYTES: i32 = 12;
 export const CFG_MAX_TRANSFERS: i32 = 13;
 export const CFG_MAX_FILE_BYTES: i32 = 14;
 export const CFG_SERVE_BUFFERS: i32 = 15;
+export const CFG_STAGING_BYTES: i32 = 16;
 
 /** The block the host fills; static so it exists before init(). */
 export const configWords = new StaticArray<u32>(CONFIG_WORDS);

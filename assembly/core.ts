@@ -44,7 +44,9 @@ export function coreInit(): i32 {
   avoidReset();
   if (ready) {
     for (let i = 0; i < hiers.length; i++) unchecked(hiers[i]).reset();
-    for (let i = 0; i < links.length; i++) unchecked(links[i]).free();
+    // Generations start over too: a reboot is indistinguishable from a power-on
+    // (the host has forgotten every handle; docs/ABI.md 2.2).
+    for (let i = 0; i < links.length; i++) unchecked(links[i]).reboot();
     outboxClear();
     outboxResetCounters();
     relayReboot();

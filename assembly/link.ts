@@ -143,6 +143,12 @@ export class Link {
     this.headDone = 0;
   }
 
+  /** free(), and the generation count starts over (a reboot). */
+  reboot(): void {
+    this.free();
+    this.gen = 0;
+  }
+
   free(): void {
     this.kind = LINK_FREE;
     this.peer = 0;

@@ -62,6 +62,9 @@ export function outboxPush(kind: u8, a: u32, b: u32, len: i32): usize {
     return 0;
   }
   const at = base + <usize>used;
+  // Padding is zeroed, so the outbox's bytes depend on nothing but the
+  // records (a trace compares them byte for byte: docs/TRACE.md).
+  if (padded > len) store<u32>(at + <usize>(OUT_HEADER_BYTES + padded - 4), 0);
   store<u8>(at, kind);
   store<u8>(at, 0, 1);
   store<u16>(at, <u16>len, 2);
@@ -77,6 +80,7 @@ export function outboxTrimLast(payload: usize, oldLen: i32, newLen: i32): void {
   const header = payload - <usize>OUT_HEADER_BYTES;
   store<u16>(header, <u16>newLen, 2);
   used -= ((oldLen + 3) & ~3) - ((newLen + 3) & ~3);
+  for (let i = newLen; i < ((newLen + 3) & ~3); i++) store<u8>(payload + <usize>i, 0);
 }
 
 /** Removes the record just pushed (its encoding failed). */

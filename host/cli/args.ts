@@ -5,9 +5,9 @@ import { parseArgs, ParseArgsConfig } from "node:util";
 
 export class UsageError extends Error {}
 
-export function parse(argv: string[], options: NonNullable<ParseArgsConfig["options"]>, usage: string) {
+export function parse<O extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: O, usage: string, positionals = false) {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: positionals });
   } catch (e) {
     throw new UsageError(`${(e as Error).message}\n\n${usage}`);
   }

@@ -8,6 +8,7 @@ import { flashCommand } from "./flash.js";
 import { loadsCommand } from "./loads.js";
 import { phoneCommand } from "./phone.js";
 import { fleetCommand } from "./fleet.js";
+import { traceCommand } from "./trace.js";
 import { UsageError } from "./args.js";
 
 const USAGE = `usage: pfs <command> [options]
@@ -19,7 +20,8 @@ commands:
   loads   write a TFTP root: a load's index, files and phone configs (pfs loads --help)
   flash   a phone's A/B flash as an image file: format, ls (pfs flash --help)
   tftpd   serve a directory over TFTP, optionally over an emulated WAN (pfs tftpd --help)
-  tftp    fetch a file from a TFTP server: pfs tftp get (pfs tftp --help)`;
+  tftp    fetch a file from a TFTP server: pfs tftp get (pfs tftp --help)
+  trace   record a simulator run's core inputs, replay them on v8, wasi, native or qemu (pfs trace --help)`;
 
 export async function main(argv: string[]): Promise<number> {
   // A reader that goes away (`pfs sim | head`) is not an error of ours.
@@ -47,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
         return await phoneCommand(rest, out);
       case "loads":
         return loadsCommand(rest, out);
+      case "trace":
+        return await traceCommand(rest, out);
       case undefined:
       case "help":
       case "--help":

@@ -31,47 +31,61 @@ export const SIM_USAGE = `usage: pfs sim [--phones N] [--models M] [--files F] [
   --lan-mbps L    each phone's LAN port (default 100)
   --tftp-blksize B, --tftp-window N   TFTP block size (1428) and window (1: lockstep)
   --rogues K      phones that turn rogue and send corrupted firmware bytes
+  --board NAME    every phone runs this board's core figures (boards/*.json;
+                  default: each model's own board)
   --json          print one JSON object as the last line
   --verbose       print every core event as it happens`;
 
+/** The options of `pfs sim` (also taken by `pfs trace record`). */
+export const SIM_OPTIONS = {
+  phones: { type: "string" }, models: { type: "string" }, files: { type: "string" }, seed: { type: "string" },
+  loss: { type: "string" }, dup: { type: "string" }, "jitter-ms": { type: "string" }, crash: { type: "string" },
+  restart: { type: "string" }, "root-crashes": { type: "string" }, "interior-crashes": { type: "string" }, partitions: { type: "string" }, late: { type: "string" }, "fault-ms": { type: "string" },
+  load: { type: "string" }, mode: { type: "string" }, "wan-kbps": { type: "string" }, "wan-rtt-ms": { type: "string" },
+  "lan-mbps": { type: "string" }, "tftp-blksize": { type: "string" }, "tftp-window": { type: "string" }, rogues: { type: "string" },
+  board: { type: "string" },
+  json: { type: "boolean" }, verbose: { type: "boolean" }, help: { type: "boolean" },
+} as const;
+
+type SimValues = ReturnType<typeof parse>["values"];
+
+/** The fleet options the parsed flags ask for (usage: for error messages). */
+export function simOptionsFrom(values: SimValues, usage: string): Partial<FleetOptions> {
+  const d = FLEET_DEFAULTS;
+  return {
+    phones: num(values.phones, "phones", d.phones, usage),
+    models: num(values.models, "models", d.models, usage),
+    files: num(values.files, "files", d.files, usage),
+    seed: num(values.seed, "seed", d.seed, usage),
+    loss: num(values.loss, "loss", d.loss, usage),
+    dup: num(values.dup, "dup", d.dup, usage),
+    jitterMs: num(values["jitter-ms"], "jitter-ms", d.jitterMs, usage),
+    crash: num(values.crash, "crash", d.crash, usage),
+    restart: num(values.restart, "restart", d.restart, usage),
+    rootCrashes: num(values["root-crashes"], "root-crashes", d.rootCrashes, usage),
+    interiorCrashes: num(values["interior-crashes"], "interior-crashes", d.interiorCrashes, usage),
+    partitions: num(values.partitions, "partitions", d.partitions, usage),
+    late: num(values.late, "late", d.late, usage),
+    faultMs: num(values["fault-ms"], "fault-ms", d.faultMs, usage),
+    load: values.load as string | undefined,
+    mode: (values.mode as RelayMode | undefined) ?? d.mode,
+    wanKbps: num(values["wan-kbps"], "wan-kbps", d.wanKbps, usage),
+    wanRttMs: num(values["wan-rtt-ms"], "wan-rtt-ms", d.wanRttMs, usage),
+    lanMbps: num(values["lan-mbps"], "lan-mbps", d.lanMbps, usage),
+    tftpBlksize: num(values["tftp-blksize"], "tftp-blksize", d.tftpBlksize, usage),
+    tftpWindow: num(values["tftp-window"], "tftp-window", d.tftpWindow, usage),
+    rogues: num(values.rogues, "rogues", d.rogues, usage),
+    board: values.board as string | undefined,
+  };
+}
+
 export function simCommand(argv: string[], out: (line: string) => void): number {
-  const { values } = parse(argv, {
-    phones: { type: "string" }, models: { type: "string" }, files: { type: "string" }, seed: { type: "string" },
-    loss: { type: "string" }, dup: { type: "string" }, "jitter-ms": { type: "string" }, crash: { type: "string" },
-    restart: { type: "string" }, "root-crashes": { type: "string" }, "interior-crashes": { type: "string" }, partitions: { type: "string" }, late: { type: "string" }, "fault-ms": { type: "string" },
-    load: { type: "string" }, mode: { type: "string" }, "wan-kbps": { type: "string" }, "wan-rtt-ms": { type: "string" },
-    "lan-mbps": { type: "string" }, "tftp-blksize": { type: "string" }, "tftp-window": { type: "string" }, rogues: { type: "string" },
-    json: { type: "boolean" }, verbose: { type: "boolean" }, help: { type: "boolean" },
-  }, SIM_USAGE);
+  const { values } = parse(argv, SIM_OPTIONS, SIM_USAGE);
   if (values.help) {
     out(SIM_USAGE);
     return 0;
   }
-  const d = FLEET_DEFAULTS;
-  const opts: Partial<FleetOptions> = {
-    phones: num(values.phones, "phones", d.phones, SIM_USAGE),
-    models: num(values.models, "models", d.models, SIM_USAGE),
-    files: num(values.files, "files", d.files, SIM_USAGE),
-    seed: num(values.seed, "seed", d.seed, SIM_USAGE),
-    loss: num(values.loss, "loss", d.loss, SIM_USAGE),
-    dup: num(values.dup, "dup", d.dup, SIM_USAGE),
-    jitterMs: num(values["jitter-ms"], "jitter-ms", d.jitterMs, SIM_USAGE),
-    crash: num(values.crash, "crash", d.crash, SIM_USAGE),
-    restart: num(values.restart, "restart", d.restart, SIM_USAGE),
-    rootCrashes: num(values["root-crashes"], "root-crashes", d.rootCrashes, SIM_USAGE),
-    interiorCrashes: num(values["interior-crashes"], "interior-crashes", d.interiorCrashes, SIM_USAGE),
-    partitions: num(values.partitions, "partitions", d.partitions, SIM_USAGE),
-    late: num(values.late, "late", d.late, SIM_USAGE),
-    faultMs: num(values["fault-ms"], "fault-ms", d.faultMs, SIM_USAGE),
-    load: values.load as string | undefined,
-    mode: (values.mode as RelayMode | undefined) ?? d.mode,
-    wanKbps: num(values["wan-kbps"], "wan-kbps", d.wanKbps, SIM_USAGE),
-    wanRttMs: num(values["wan-rtt-ms"], "wan-rtt-ms", d.wanRttMs, SIM_USAGE),
-    lanMbps: num(values["lan-mbps"], "lan-mbps", d.lanMbps, SIM_USAGE),
-    tftpBlksize: num(values["tftp-blksize"], "tftp-blksize", d.tftpBlksize, SIM_USAGE),
-    tftpWindow: num(values["tftp-window"], "tftp-window", d.tftpWindow, SIM_USAGE),
-    rogues: num(values.rogues, "rogues", d.rogues, SIM_USAGE),
-  };
+  const opts = simOptionsFrom(values, SIM_USAGE);
   if (values.verbose) {
     opts.observer = (t, phone, xid, code, n, a, b) =>
       out(`${(t / 1000).toFixed(3).padStart(9)} ${formatAddr(addrOf(phone)).padEnd(12)} XID${xid.toString(16).toUpperCase().padStart(8, "0")} ev=${code} n=${n} a=${a.toString(16)} b=${b.toString(16)}`);

@@ -11,6 +11,30 @@ import {
   OUT_HEADER_BYTES, OUT_WRITE, OUT_WRITE_REF,
 } from "./abi.js";
 
+/** Sees every call a host makes into one core and what the core answered
+ *  (host/trace/recorder.ts writes them to a trace). Each method runs right
+ *  after its call; `drain` runs before the sink sees the records. */
+export interface CoreTap {
+  init(words: Uint32Array, rc: number): void;
+  need(nowMs: number, model: Uint8Array, file: Uint8Array, hash: Uint8Array | undefined, size: number, held: number, flags: number, ret: number): void;
+  xid(model: Uint8Array, file: Uint8Array, ret: number): void;
+  setHeld(nowMs: number, slot: number, held: number, flags: number, ret: number): void;
+  release(nowMs: number, slot: number, ret: number): void;
+  datagram(nowMs: number, src: number, len: number, written: Uint8Array): void;
+  accept(nowMs: number, peer: number, ret: number): void;
+  connected(nowMs: number, handle: number): void;
+  rx(nowMs: number, handle: number, window: number, bytes: Uint8Array): void;
+  writeDone(nowMs: number, handle: number, len: number): void;
+  flashWritten(nowMs: number, slot: number, len: number): void;
+  /** Runs before the core sees the call: the staging view still holds
+   *  exactly what the host put there. */
+  flashRead(nowMs: number, handle: number, tag: number, len: number): void;
+  closed(nowMs: number, handle: number): void;
+  timer(nowMs: number): void;
+  deadline(ms: number): void;
+  drain(): void;
+}
+
 /** What the core asks of its host; byte views are valid only during the call. */
 export interface CoreSink {
   datagram(dst: number, bytes: Uint8Array): void;
@@ -32,7 +56,7 @@ export interface CoreSink {
   writeRef(handle: number, bytes: Uint8Array): void;
 }
 
-interface Exports {
+export interface Exports {
   memory: WebAssembly.Memory;
   abiVersion(): number;
   configPtr(): number;
@@ -86,6 +110,17 @@ interface Exports {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/** The config block for a board's figures: word CFG[k] = config[k], the
+ *  rest 0 (the core's default). */
+export function configWordsOf(config: CoreConfig, words: number): Uint32Array {
+  const out = new Uint32Array(words);
+  for (const [key, index] of Object.entries(CFG)) {
+    if (index >= words) throw new Error(`config word ${key} is beyond the core's block`);
+    out[index] = (config[key as keyof CoreConfig] ?? 0) >>> 0;
+  }
+  return out;
+}
+
 /** Finds build/pfs.wasm from the source tree or from build/js. */
 export function defaultWasmPath(debug = false): string {
   const name = debug ? "pfs.debug.wasm" : "pfs.wasm";
@@ -110,6 +145,26 @@ export function loadModule(path = process.env.PFS_WASM ?? defaultWasmPath()): We
 
 export class CoreTrap extends Error {}
 
+/** One instance of the core with this host's imports: `env.abort` throws a
+ *  CoreTrap, `env.sha256` is Node's OpenSSL (the board's hash engine). */
+export function instantiateCore(module: WebAssembly.Module): Exports {
+  let x: Exports | null = null;
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      abort(_msgPtr: number, _filePtr: number, line: number, col: number) {
+        throw new CoreTrap(`pfs core aborted at line ${line}:${col}`);
+      },
+      sha256(ptr: number, len: number, out: number) {
+        const mem = new Uint8Array(x!.memory.buffer);
+        const digest = createHash("sha256").update(mem.subarray(ptr, ptr + len)).digest();
+        mem.set(digest.subarray(0, HASH_BYTES), out);
+      },
+    },
+  });
+  x = instance.exports as unknown as Exports;
+  return x;
+}
+
 const decoder = new TextEncoder();
 
 export class PfsCore {
@@ -119,33 +174,18 @@ export class PfsCore {
   private inbox = 0;
   private inboxCap = 0;
 
-  constructor(config: CoreConfig, module: WebAssembly.Module = loadModule()) {
-    let self: PfsCore | null = null;
-    const instance = new WebAssembly.Instance(module, {
-      env: {
-        abort(msgPtr: number, filePtr: number, line: number, col: number) {
-          throw new CoreTrap(`pfs core aborted at line ${line}:${col}`);
-        },
-        // The board's hash engine: Node's OpenSSL SHA-256.
-        sha256(ptr: number, len: number, out: number) {
-          const mem = self!.u8;
-          const digest = createHash("sha256").update(mem.subarray(ptr, ptr + len)).digest();
-          mem.set(digest.subarray(0, HASH_BYTES), out);
-        },
-      },
-    });
-    self = this;
-    this.x = instance.exports as unknown as Exports;
+  /** Set through the constructor, so a tap sees init() too. */
+  readonly tap: CoreTap | null;
+
+  constructor(config: CoreConfig, module: WebAssembly.Module = loadModule(), tap: ((core: PfsCore) => CoreTap | null) | null = null) {
+    this.x = instantiateCore(module);
     this.u8 = new Uint8Array(this.x.memory.buffer);
     this.dv = new DataView(this.x.memory.buffer);
-    const words = this.x.configWords();
-    const base = this.x.configPtr();
-    for (const [key, index] of Object.entries(CFG)) {
-      if (index >= words) throw new Error(`config word ${key} is beyond the core's block`);
-      const v = config[key as keyof CoreConfig] ?? 0;
-      this.dv.setUint32(base + index * 4, v >>> 0, true);
-    }
+    const words = configWordsOf(config, this.x.configWords());
+    new Uint32Array(this.x.memory.buffer, this.x.configPtr(), words.length).set(words);
     const rc = this.x.init();
+    this.tap = tap === null ? null : tap(this);
+    this.tap?.init(words, rc);
     if (rc !== 0) throw new Error(`pfs core init failed (${rc}): check the board figures`);
     this.refreshViews();
     this.inbox = this.x.inboxPtr();
@@ -184,7 +224,9 @@ export class PfsCore {
 
   xidOf(model: string, file: string): number {
     const [ml, fl] = this.putStrings(model, file);
-    return this.x.xidOf(ml, fl) >>> 0;
+    const ret = this.x.xidOf(ml, fl) >>> 0;
+    if (this.tap !== null) this.tap.xid(this.u8.slice(this.inbox, this.inbox + ml), this.u8.slice(this.inbox + ml, this.inbox + ml + fl), ret);
+    return ret;
   }
 
   /** `listSha256`: the SHA-256 of the file's block list, from the index
@@ -196,28 +238,42 @@ export class PfsCore {
       if (ml + fl + HASH_BYTES > this.inboxCap) throw new Error("model and file name too long");
       this.u8.set(listSha256, this.inbox + ml + fl);
     }
-    return this.x.need(nowMs, ml, fl, sizeBytes >>> 0, heldBytes >>> 0, flags);
+    const ret = this.x.need(nowMs, ml, fl, sizeBytes >>> 0, heldBytes >>> 0, flags);
+    if (this.tap !== null) {
+      const at = this.inbox;
+      this.tap.need(nowMs, this.u8.slice(at, at + ml), this.u8.slice(at + ml, at + ml + fl),
+        listSha256 === undefined ? undefined : this.u8.slice(at + ml + fl, at + ml + fl + HASH_BYTES), sizeBytes >>> 0, heldBytes >>> 0, flags, ret);
+    }
+    return ret;
   }
 
   setHeld(nowMs: number, slot: number, heldBytes: number, flags: number): number {
-    return this.x.setHeld(nowMs, slot, heldBytes >>> 0, flags);
+    const ret = this.x.setHeld(nowMs, slot, heldBytes >>> 0, flags);
+    this.tap?.setHeld(nowMs, slot, heldBytes >>> 0, flags, ret);
+    return ret;
   }
 
   release(nowMs: number, slot: number): number {
-    return this.x.release(nowMs, slot);
+    const ret = this.x.release(nowMs, slot);
+    this.tap?.release(nowMs, slot, ret);
+    return ret;
   }
 
   datagram(nowMs: number, src: number, bytes: Uint8Array): void {
     const n = this.put(bytes);
-    this.x.onDatagram(nowMs, src >>> 0, n === bytes.length ? n : bytes.length);
+    this.x.onDatagram(nowMs, src >>> 0, bytes.length);
+    this.tap?.datagram(nowMs, src >>> 0, bytes.length, n === bytes.length ? bytes : bytes.subarray(0, n));
   }
 
   accept(nowMs: number, peer: number): number {
-    return this.x.onStreamAccept(nowMs, peer >>> 0);
+    const ret = this.x.onStreamAccept(nowMs, peer >>> 0);
+    this.tap?.accept(nowMs, peer >>> 0, ret);
+    return ret;
   }
 
   connected(nowMs: number, handle: number): void {
     this.x.onStreamConnected(nowMs, handle);
+    this.tap?.connected(nowMs, handle);
   }
 
   /** Hands stream bytes to the core straight where it wants them (its ring
@@ -232,6 +288,7 @@ export class PfsCore {
       this.refreshViews();
       this.u8.set(bytes.subarray(off, off + n), this.x.rxPtr());
       this.x.onStreamRx(nowMs, handle, n);
+      this.tap?.rx(nowMs, handle, room, bytes.subarray(off, off + n));
       off += n;
     }
     return off;
@@ -239,31 +296,39 @@ export class PfsCore {
 
   writeDone(nowMs: number, handle: number, len: number): void {
     this.x.onWriteDone(nowMs, handle, len);
+    this.tap?.writeDone(nowMs, handle, len);
   }
 
   flashWritten(nowMs: number, slot: number, len: number): void {
     this.x.onFlashWritten(nowMs, slot, len);
+    this.tap?.flashWritten(nowMs, slot, len);
   }
 
   /** `tag` is the one the OUT_FLASH_READ record carried. */
   flashRead(nowMs: number, handle: number, tag: number, len: number): void {
+    this.tap?.flashRead(nowMs, handle, tag >>> 0, len);
     this.x.onFlashRead(nowMs, handle, tag >>> 0, len);
   }
 
   closed(nowMs: number, handle: number): void {
     this.x.onStreamClosed(nowMs, handle);
+    this.tap?.closed(nowMs, handle);
   }
 
   timer(nowMs: number): void {
     this.x.onTimer(nowMs);
+    this.tap?.timer(nowMs);
   }
 
   nextDeadlineMs(): number {
-    return this.x.nextDeadlineMs();
+    const ms = this.x.nextDeadlineMs();
+    this.tap?.deadline(ms);
+    return ms;
   }
 
   /** Hands every pending output to `sink`, in order, then empties the outbox. */
   drain(sink: CoreSink): void {
+    this.tap?.drain();
     const len = this.x.outboxLen();
     if (len === 0) return;
     this.refreshViews();

@@ -4,7 +4,7 @@
 // healed phase runs until the checkers have passed for stableMs on end, or
 // until a time limit. Everything derives from one seed.
 
-import { loadBoard } from "../boards.js";
+import { listBoards, loadBoard } from "../boards.js";
 import { CFG_NONE, Ev, NEED_DIRECT, NEED_RELAY, NEED_STORE_FORWARD, Role } from "../core/abi.js";
 import { RelayFile } from "../load/blocklist.js";
 import { getPreset, Preset, presetFiles, presetLoadBytes } from "../load/presets.js";
@@ -12,6 +12,7 @@ import { tftpAloneMs } from "./wan.js";
 import { checkFleet, CheckReport, HierarchyInfo } from "./check.js";
 import { SimModel, simCatalog } from "./catalog.js";
 import { Rng } from "./random.js";
+import type { TraceRecorder } from "../trace/recorder.js";
 import { EventObserver, RelayWorld, SimPhone, World, WorldStats } from "./world.js";
 
 export interface FleetOptions {
@@ -44,7 +45,9 @@ export interface FleetOptions {
   /** Give up this long after the fault phase. */
   healLimitMs: number;
   sampleMs: number;
-  board: string;
+  /** Every phone runs this board's core figures; by default each model runs
+   *  its own board's. */
+  board?: string;
   /** Relay a load preset (issue 3): its components flow through the trees. */
   load?: string;
   mode: RelayMode;
@@ -57,6 +60,8 @@ export interface FleetOptions {
    *  send then carries a bad byte. */
   rogues: number;
   observer?: EventObserver;
+  /** Records the cores of the phones it wants into a trace. */
+  tracer?: TraceRecorder;
   /** Internal: this run is itself the single-phone baseline. */
   baseline?: boolean;
   /** Called when a phone crashes (rst: its sockets reset) or boots again. */
@@ -143,7 +148,7 @@ export const FLEET_DEFAULTS: FleetOptions = {
   stableMs: 3000,
   healLimitMs: 120_000,
   sampleMs: 100,
-  board: "third-gen",
+  board: undefined,
   mode: "cut-through",
   wanKbps: 2000,
   wanRttMs: 80,
@@ -179,6 +184,7 @@ export function validateFleet(o: FleetOptions): void {
   if (!Number.isInteger(o.tftpBlksize) || o.tftpBlksize < 8 || o.tftpBlksize > 65464) bad("--tftp-blksize must be from 8 to 65464 (RFC 2348)");
   if (!Number.isInteger(o.tftpWindow) || o.tftpWindow < 1 || o.tftpWindow > 65535) bad("--tftp-window must be from 1 to 65535 (RFC 7440)");
   if (!Number.isInteger(o.rogues) || o.rogues < 0 || o.rogues > o.phones) bad("--rogues must be a whole number of phones, at most --phones");
+  if (o.board !== undefined && !listBoards().includes(o.board)) bad(`--board must be one of: ${listBoards().join(", ")}`);
   if (o.load !== undefined) getPreset(o.load);
   else if (o.mode !== "cut-through") bad("--mode needs --load: without a load nothing is relayed");
 }
@@ -202,7 +208,6 @@ export class Fleet {
   constructor(partial: Partial<FleetOptions>) {
     const o: FleetOptions = (this.o = { ...FLEET_DEFAULTS, ...partial });
     validateFleet(o);
-    const board = loadBoard(o.board);
     if (o.load !== undefined) {
       this.preset = getPreset(o.load);
       this.catalog = simCatalog(o.models, this.preset.components.length);
@@ -212,6 +217,8 @@ export class Fleet {
     } else {
       this.catalog = simCatalog(o.models, o.files);
     }
+    // Flash speeds are the first model's board's (or the one asked for).
+    const board = loadBoard(o.board ?? this.catalog[0].board);
     const flash = (board.flash ?? {}) as { writeBytesPerSec?: number; readBytesPerSec?: number };
     this.relayWorld = o.load === undefined ? undefined : {
       lanBitsPerSec: o.lanMbps * 1e6,
@@ -219,10 +226,14 @@ export class Fleet {
       flashReadBytesPerSec: flash.readBytesPerSec ?? 20_000_000,
       wan: { bitsPerSec: o.wanKbps * 1000, rttMs: o.wanRttMs, blksize: o.tftpBlksize, window: o.tftpWindow },
     };
-    // Without a load the cores need no relay buffers: a 10,000-phone run
-    // then fits this machine's memory.
-    const core = o.load === undefined ? { ...board.core, maxTransfers: CFG_NONE, serveBuffers: CFG_NONE } : board.core;
-    const world = (this.world = new World({ seed: o.seed, core, portDelayMs: 0.15, connectTimeoutMs: 1000, relay: this.relayWorld }));
+    // Each model's board, or the one asked for. Without a load the cores
+    // need no relay buffers: a 10,000-phone run then fits this machine.
+    const cores = this.catalog.map((m) => {
+      const c = loadBoard(o.board ?? m.board).core;
+      return o.load === undefined ? { ...c, maxTransfers: CFG_NONE, serveBuffers: CFG_NONE } : c;
+    });
+    const world = (this.world = new World({ seed: o.seed, core: cores[0], coreOf: (model) => cores[model], portDelayMs: 0.15,
+      connectTimeoutMs: 1000, relay: this.relayWorld, tracer: o.tracer }));
     if (o.observer) world.observer = o.observer;
     const rng = Rng.derive(o.seed, "scenario");
     const anyFault = o.loss > 0 || o.dup > 0 || o.jitterMs > 0 || o.crash > 0 || o.partitions > 0 || o.rootCrashes > 0 || o.interiorCrashes > 0 || o.rogues > 0;
@@ -492,7 +503,7 @@ export function singleMs(o: FleetOptions): number {
   const known = singleCache.get(key);
   if (known !== undefined) return known;
   const run = new Fleet({ ...o, phones: 1, models: 1, mode: "direct", loss: 0, dup: 0, jitterMs: 0, crash: 0, rootCrashes: 0,
-    interiorCrashes: 0, partitions: 0, late: 0, rogues: 0, bootSpreadMs: 0, faultMs: 0, stableMs: 0, observer: undefined, onSample: undefined,
+    interiorCrashes: 0, partitions: 0, late: 0, rogues: 0, bootSpreadMs: 0, faultMs: 0, stableMs: 0, observer: undefined, onSample: undefined, tracer: undefined,
     onCrash: undefined, onRestart: undefined, sampleMs: 50, baseline: true });
   while (!run.step()) {
     /* advance */

@@ -10,6 +10,7 @@
 import { BROADCAST_ADDR, CoreConfig } from "../core/abi.js";
 import { CoreSink, PfsCore } from "../core/core.js";
 import type { RelayFile } from "../load/blocklist.js";
+import type { TraceRecorder } from "../trace/recorder.js";
 import { Agenda } from "./queue.js";
 import { Rng } from "./random.js";
 import { startWanFetch, WanFetch, WanLink, WanOptions, wanRound } from "./wan.js";
@@ -42,11 +43,15 @@ export interface RelayWorld {
 export interface WorldOptions {
   seed: number;
   core: CoreConfig;
+  /** A model's own core figures, where they differ from `core`. */
+  coreOf?: (model: number) => CoreConfig;
   /** One-way LAN latency floor of one phone's port, ms; links add two ports. */
   portDelayMs: number;
   /** A connect to a silent peer fails after this long (a SYN timeout). */
   connectTimeoutMs: number;
   relay?: RelayWorld;
+  /** Records the cores of the phones it wants (pfs trace record). */
+  tracer?: TraceRecorder;
 }
 
 interface Segment {
@@ -199,7 +204,8 @@ export class World {
     for (const xid of p.slots.keys()) this.byXid.get(xid)?.delete(p.index);
     p.slots.clear();
     p.slotFiles.clear();
-    p.core = new PfsCore({ ...this.opts.core, selfAddr: p.addr, seed: this.rng.u32() || 1 });
+    const figures = this.opts.coreOf?.(p.model) ?? this.opts.core;
+    p.core = new PfsCore({ ...figures, selfAddr: p.addr, seed: this.rng.u32() || 1 }, undefined, this.opts.tracer?.tapFor(p.index) ?? null);
   }
 
   /** Registers that phone `p` needs (model, file); returns the xid. With a
