@@ -2,6 +2,8 @@
 // init(). Word indices are part of the ABI (docs/ABI.md); a zero word means
 // "use the default" so an old host keeps working when a word is added.
 
+import { BLOCK_BYTES } from "./limits";
+
 export const CONFIG_WORDS: i32 = 32;
 
 export const CFG_SELF_ADDR: i32 = 0;
@@ -62,6 +64,12 @@ export let ringBytes: i32 = 65536;
 export let maxTransfers: i32 = 4;
 export let maxFileBytes: u32 = 16 << 20;
 export let serveBuffers: i32 = 4;
+/** Bytes of one staging buffer (a flash read for a child served from
+ *  flash): a whole block by default; a small board reads less at a time. */
+export let stagingBytes: i32 = <i32>BLOCK_BYTES;
+/** The smallest staging buffer: DATA frames much smaller than this waste
+ *  the link on headers. */
+const MIN_STAGING_BYTES: i32 = 512;
 /** Word value meaning "zero" where zero itself would mean "default". */
 export const CFG_NONE: u32 = 0xffffffff;
 
@@ -81,6 +89,7 @@ export function settleConfig(rebooting: bool): i32 {
   const transfers = <i32>wordOrNone(CFG_MAX_TRANSFERS, 4);
   const fileMax = word(CFG_MAX_FILE_BYTES, 16 << 20);
   const serve = <i32>wordOrNone(CFG_SERVE_BUFFERS, 4);
+  const stage = <i32>word(CFG_STAGING_BYTES, BLOCK_BYTES);
   const heartbeat = <f64>word(CFG_HEARTBEAT_MS, 1000);
   const peerTimeout = <f64>word(CFG_PEER_TIMEOUT_MS, 3500);
   // Bounds a host cannot exceed: they keep the tables and buffers sane.
@@ -92,15 +101,17 @@ export function settleConfig(rebooting: bool): i32 {
   if (heartbeat * 2 > peerTimeout) return -2;
   // The ring holds whole 16 KiB blocks, at least two (one verified block goes
   // on while the next arrives); files up to 1 GiB.
-  if (ring < 2 * 16384 || ring > (1 << 24) || ring % 16384 != 0) return -2;
+  if (ring < 2 * <i32>BLOCK_BYTES || ring > (1 << 24) || ring % <i32>BLOCK_BYTES != 0) return -2;
   if (transfers < 0 || transfers > 64 || serve < 0 || serve > 64) return -2;
+  if (stage < MIN_STAGING_BYTES || stage > <i32>BLOCK_BYTES || stage % 4 != 0) return -2;
   if (fileMax < 1 || fileMax > (1 << 30)) return -2;
   if (rebooting && (hierarchies != maxHierarchies || streams != maxStreams || outBytes != outboxBytes || inBytes != inboxBytes ||
-    ring != ringBytes || transfers != maxTransfers || fileMax != maxFileBytes || serve != serveBuffers)) return -3;
+    ring != ringBytes || transfers != maxTransfers || fileMax != maxFileBytes || serve != serveBuffers || stage != stagingBytes)) return -3;
   ringBytes = ring;
   maxTransfers = transfers;
   maxFileBytes = fileMax;
   serveBuffers = serve;
+  stagingBytes = stage;
   selfAddr = self;
   seed = unchecked(configWords[CFG_SEED]);
   maxHierarchies = hierarchies;

@@ -16,6 +16,7 @@ import { dropLink, leave, linkDeadline, linkTimer, onFrame, onLinkConnected, tre
 import { avoidReset } from "./avoid";
 import { flashReadDone, flashWritten, HASH_BYTES, pump, relayInit, relayReboot, startFetch, startTransfer, writeDone } from "./relay";
 import { badFrame, resetStreamCounters, streamCommit, streamFromInbox, streamWindow } from "./stream";
+import { admitWaiting, waitForTransfer, waitingDeadline, waitingReset } from "./waiting";
 import { BAD_OVERSIZE, decodeDatagram, Msg } from "./wire";
 
 // need() flags
@@ -42,6 +43,7 @@ export function coreInit(): i32 {
   resetStreamCounters();
   staleHandles = 0;
   avoidReset();
+  waitingReset();
   if (ready) {
     for (let i = 0; i < hiers.length; i++) unchecked(hiers[i]).reset();
     // Generations start over too: a reboot is indistinguishable from a power-on
@@ -54,7 +56,7 @@ export function coreInit(): i32 {
   }
   inbox = heap.alloc(<usize>cfg.inboxBytes);
   outboxInit(cfg.outboxBytes);
-  hiersInit(cfg.maxHierarchies);
+  hiersInit(cfg.maxHierarchies, <usize>HASH_BYTES);
   linksInit(cfg.maxStreams);
   relayInit();
   ready = true;
@@ -99,16 +101,21 @@ export function need(nowMs: f64, modelLen: i32, fileLen: i32, sizeBytes: u32, he
   h.sizeBytes = sizeBytes;
   h.tieBreak = rngNext() & 0xffff;
   h.relay = (flags & NEED_RELAY) != 0;
+  h.direct = (flags & NEED_DIRECT) != 0;
   if (relay) {
-    const hash = inbox + <usize>(modelLen + fileLen);
-    if (!startTransfer(h, idx, hash, (flags & NEED_STORE_FORWARD) != 0)) {
+    if (sizeBytes > cfg.maxFileBytes) {
       h.reset();
-      return -3; // every transfer is busy, or the file is over the board's size
+      return -3; // the file is over the board's size
+    }
+    memory.copy(h.listHash, inbox + <usize>(modelLen + fileLen), <usize>HASH_BYTES);
+    h.storeAndForward = (flags & NEED_STORE_FORWARD) != 0;
+    if (!startTransfer(h, idx, h.listHash, h.storeAndForward)) {
+      waitForTransfer(h); // every transfer is busy: its turn comes (waiting.ts)
+      return idx;
     }
   }
-  if ((flags & NEED_DIRECT) != 0) {
+  if (h.direct) {
     // The traditional upgrade, for comparison: this phone alone, from the server.
-    h.direct = true;
     h.role = ROLE_ROOT;
     startFetch(h, idx, nowMs);
     return idx;
@@ -274,6 +281,7 @@ export function onTimer(nowMs: f64): void {
   // heartbeat falls due within the coalescing window, so a phone wakes about
   // once per heartbeat period however many links it has.
   if (nowMs < nextDeadlineMs()) return;
+  admitWaiting(nowMs);
   const early = cfg.heartbeatMs / HEARTBEAT_EARLY_DIVISOR;
   for (let i = 0, n = links.length; i < n; i++) {
     const l = unchecked(links[i]);
@@ -293,6 +301,7 @@ export function onTimer(nowMs: f64): void {
 export function nextDeadlineMs(): f64 {
   let t = Infinity;
   if (!ready) return t;
+  t = waitingDeadline();
   for (let i = 0, n = links.length; i < n; i++) {
     const l = unchecked(links[i]);
     if (l.kind != LINK_FREE) t = Math.min(t, linkDeadline(l));

@@ -12,6 +12,7 @@ export const ROLE_CLAIMING: u8 = 2; // tentative root, advertising Ad 0..4
 export const ROLE_ROOT: u8 = 3; //     confirmed root
 export const ROLE_JOINING: u8 = 4; //  walking free-slot candidates, not attached
 export const ROLE_ATTACHED: u8 = 5; // has a parent
+export const ROLE_WAITING: u8 = 6; //  needs a relay transfer while every one is busy: takes part in nothing yet (waiting.ts)
 
 export const NO_STREAM: i32 = -1;
 
@@ -70,6 +71,14 @@ export class Hier {
   relay: bool = false;
   fetchRetryMs: f64 = Infinity;
 
+  /** The block list's SHA-256 (HASH_BYTES, from the index), kept while the
+   *  hierarchy waits for a transfer; allocated once, never reset. */
+  listHash: usize = 0;
+  /** Pass the file on only once it is whole (NEED_STORE_FORWARD). */
+  storeAndForward: bool = false;
+  /** Order of arrival among waiting hierarchies: the first in goes first. */
+  waitSeq: u32 = 0;
+
   /** The file is whole and checked: strength says so, and linger starts. */
   markVerified(nowMs: f64, lingerMs: f64): void {
     if (!this.verified) this.lingerUntilMs = nowMs + lingerMs;
@@ -108,6 +117,8 @@ export class Hier {
     this.direct = false;
     this.relay = false;
     this.fetchRetryMs = Infinity;
+    this.storeAndForward = false;
+    this.waitSeq = 0;
   }
 
   depth(): i32 {
@@ -150,11 +161,12 @@ export class Hier {
 
 export let hiers: StaticArray<Hier> = new StaticArray<Hier>(0);
 
-export function hiersInit(n: i32): void {
+export function hiersInit(n: i32, hashBytes: usize): void {
   hiers = new StaticArray<Hier>(n);
   for (let i = 0; i < n; i++) {
     const h = new Hier();
     h.reset();
+    h.listHash = heap.alloc(hashBytes);
     hiers[i] = h;
   }
 }

@@ -2,6 +2,10 @@
 // these or by a board figure passed to init() (see config.ts). Nothing here
 // grows at run time: the tables are sized once in init().
 
+/** Block size of the block list: a protocol constant (docs/PROTOCOL.md §7).
+ *  Every block is checked as a whole, so the ring holds whole blocks. */
+export const BLOCK_BYTES: u32 = 16384;
+
 /** Children per phone in one hierarchy: the tree is binary (vendor technote). */
 export const MAX_CHILDREN: i32 = 2;
 

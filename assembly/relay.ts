@@ -23,14 +23,14 @@
 import * as cfg from "./config";
 import { emit, EV_CORRUPT, EV_FILE_DONE } from "./events";
 import { Hier, NO_STREAM } from "./hierarchy";
-import { FETCH_RETRY_MS, MAX_CHILDREN, MAX_FRAME_BYTES } from "./limits";
+import { BLOCK_BYTES, FETCH_RETRY_MS, MAX_CHILDREN, MAX_FRAME_BYTES } from "./limits";
 import { allocLink, CHUNK_LIST, CHUNK_RING, CHUNK_STAGING, Link, LINK_SERVER, links, MAX_CHUNKS } from "./link";
 import { outboxFits, outboxPush, OUT_FETCH, OUT_FLASH_READ, OUT_FLASH_WRITE, OUT_WRITE_REF } from "./outbox";
 import { beginFrameOn, finish } from "./send";
+import { sha256 } from "./sha256";
 import { encodeDataHeader, FRAME_LEN_BYTES } from "./wire";
 
-/** Block size of the block list: a protocol constant (docs/PROTOCOL.md). */
-export const BLOCK_BYTES: u32 = 16384;
+export { BLOCK_BYTES };
 export const HASH_BYTES: u32 = 32;
 /** Bytes a child may have in flight (sent, not yet reported written): about
  *  a socket buffer. */
@@ -41,11 +41,6 @@ export const FLASH_INFLIGHT_BYTES: u32 = 4 * BLOCK_BYTES;
 const REATTACH_DIVISOR: u32 = 4;
 /** An OUT_WRITE_REF or OUT_FLASH_WRITE record's payload: ptr and length. */
 const REF_BYTES: i32 = 8;
-
-/** SHA-256 from the host (a board's hash engine; Node's crypto in tests). */
-// @ts-ignore: decorator
-@external("env", "sha256")
-declare function hostSha256(ptr: usize, len: usize, out: usize): void;
 
 export function listBytesFor(sizeBytes: u32): u32 {
   return ((sizeBytes + BLOCK_BYTES - 1) / BLOCK_BYTES) * HASH_BYTES;
@@ -113,7 +108,7 @@ export function relayInit(): void {
   staging = new StaticArray<usize>(cfg.serveBuffers);
   stagingOwner = new StaticArray<i32>(cfg.serveBuffers);
   for (let i = 0; i < cfg.serveBuffers; i++) {
-    staging[i] = heap.alloc(<usize>BLOCK_BYTES);
+    staging[i] = heap.alloc(<usize>cfg.stagingBytes);
     stagingOwner[i] = -1;
   }
   digest = heap.alloc(<usize>HASH_BYTES);
@@ -128,6 +123,11 @@ export function relayReboot(): void {
 
 export function transferOf(h: Hier): Transfer | null {
   return h.transfer < 0 ? null : unchecked(transfers[h.transfer]);
+}
+
+export function hasFreeTransfer(): bool {
+  for (let i = 0; i < transfers.length; i++) if (unchecked(transfers[i]).hier < 0) return true;
+  return false;
 }
 
 /** Takes a transfer for hierarchy `idx`: `hash` points at the SHA-256 of the
@@ -224,7 +224,7 @@ export function commitPayload(h: Hier, t: Transfer, n: u32, source: u32): bool {
   if (t.recvOff > t.ringHigh) t.ringHigh = t.recvOff;
   if (!t.listOk) {
     if (t.recvOff < t.listBytes) return true;
-    hostSha256(t.list, <usize>t.listBytes, digest);
+    sha256(t.list, <usize>t.listBytes, digest);
     if (memory.compare(digest, t.expected, <usize>HASH_BYTES) != 0) {
       corrupt(h, t, source, 0xffffffff);
       return false;
@@ -239,7 +239,7 @@ export function commitPayload(h: Hier, t: Transfer, n: u32, source: u32): bool {
     if (end > t.total) end = t.total;
     if (t.recvOff < end) break;
     const pos = (t.verifiedOff - t.listBytes) % R;
-    hostSha256(t.ring + <usize>pos, <usize>(end - t.verifiedOff), digest);
+    sha256(t.ring + <usize>pos, <usize>(end - t.verifiedOff), digest);
     if (memory.compare(digest, t.list + <usize>(k * HASH_BYTES), <usize>HASH_BYTES) != 0) {
       corrupt(h, t, source, k);
       return false;
@@ -410,7 +410,11 @@ function serveChild(h: Hier, slot: i32, t: Transfer | null, handle: i32, l: Link
     if (off >= flashHas) break;
     const s = takeStaging(handle);
     if (s < 0) break;
-    const n = chunkAt(listBytes, total, off, flashHas);
+    // A staging buffer may be smaller than a block (a board's figure): the
+    // bytes were checked before they went to flash, the child checks them
+    // again as whole blocks, so a read need not be a whole block.
+    let n = chunkAt(listBytes, total, off, flashHas);
+    if (n > <u32>cfg.stagingBytes) n = <u32>cfg.stagingBytes;
     const at = outboxPush(OUT_FLASH_READ, <u32>slot, off, 16);
     if (at == 0) {
       unchecked((stagingOwner[s] = -1)); // try again at the next pump

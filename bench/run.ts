@@ -15,6 +15,7 @@ import { FleetOptions, RELAY_MODES, RelayMode, runFleet } from "../host/sim/flee
 import { getPreset, presetLoadBytes } from "../host/load/presets.js";
 import { tftpAloneMs } from "../host/sim/wan.js";
 import { tftpBench } from "./tftp.js";
+import { boardsBench } from "./boards.js";
 import { relaySockets } from "./relay-sockets.js";
 import { relayProcs } from "./relay-procs.js";
 import { LAN_BITS_PER_SEC, NETNS_BYTES, NETNS_HEADER, netnsRow, relayNetns, relayNetnsWhyNot } from "./relay-netns.js";
@@ -91,6 +92,7 @@ single = one phone alone, direct, fetching the same load over the same WAN, in t
   md += `\n## ${tftp.name}\n\n${header}\n${these.map(line).join("\n")}\n${notes}`;
   tables.push({ tftp: tftp.name, limitEffMs, rows: these });
 }
+md += boardsBench();
 // Real sockets, measured side by side in this same run.
 const relayRows: string[] = [];
 process.stdout.write(`\nRelay over loopback TCP (real core, this process) vs a plain Node socket pipe over the same tree, 8 MiB\n`);

@@ -29,6 +29,21 @@ export const PRESETS: Record<string, Preset> = {
       { stem: "cvm41sccp.9-4-2ES26.sbn", sizeBytes: 2_219_477 },
     ],
   },
+  /** A microcontroller phone's load (boards/mcu.json): five components,
+   *  each within the board's 1 MiB maxFileBytes, 1.25 MiB in all. The sizes
+   *  are ours (no public figure exists for such a prototype): a bootloader,
+   *  the application, DSP code, UI assets and a tone/locale table. */
+  "mcu-1.0": {
+    name: "mcu-1.0",
+    loadName: "SCCP41.MCU-1-0",
+    components: [
+      { stem: "boot41.mcu-1-0.bin", sizeBytes: 49_152 },
+      { stem: "app41.mcu-1-0.bin", sizeBytes: 655_360 },
+      { stem: "dsp41.mcu-1-0.bin", sizeBytes: 262_144 },
+      { stem: "ui41.mcu-1-0.bin", sizeBytes: 327_680 },
+      { stem: "tones41.mcu-1-0.bin", sizeBytes: 16_384 },
+    ],
+  },
   /** A small load for quick tests and the demo: same shape, 1/64 the size. */
   "tiny": {
     name: "tiny",

@@ -448,6 +448,8 @@ export class Fleet {
         merges: ev.get(Ev.Merge) ?? 0,
         moves: ev.get(Ev.Moved) ?? 0,
         malformed: ev.get(Ev.Malformed) ?? 0,
+        outboxDropped: this.world.stats.outboxDropped +
+          this.world.phones.reduce((n, p) => n + (p.alive && p.core !== null ? p.core.x.outboxDroppedRecords() >>> 0 : 0), 0),
       },
       relay,
     };

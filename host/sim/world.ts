@@ -134,6 +134,11 @@ export interface WorldStats {
   streamBytes: number;
   coreCalls: number;
   events: number;
+  /** The fullest any core's outbox was when drained: the board's outboxBytes
+   *  must stay above it (pfs boards). */
+  outboxPeakBytes: number;
+  /** Outbox records the cores dropped for want of room (crashed cores too). */
+  outboxDropped: number;
 }
 
 /** What the relay measured (with a load). */
@@ -169,7 +174,7 @@ export class World {
   readonly rng: Rng;
   private readonly netRng: Rng;
   observer: EventObserver | null = null;
-  readonly stats: WorldStats = { datagramsSent: 0, datagramsDelivered: 0, datagramsLost: 0, streamsOpened: 0, streamBytes: 0, coreCalls: 0, events: 0 };
+  readonly stats: WorldStats = { datagramsSent: 0, datagramsDelivered: 0, datagramsLost: 0, streamsOpened: 0, streamBytes: 0, coreCalls: 0, events: 0, outboxPeakBytes: 0, outboxDropped: 0 };
   readonly relay: RelayStats = {
     wanBytes: [], wanSkippedBytes: 0, serverContacts: new Set(), nonRootFetches: 0, refetchedBytes: 0, corruptHeld: 0, flashBytesWritten: 0, fileDone: new Map(),
   };
@@ -239,7 +244,10 @@ export class World {
     p.stalled.clear();
     for (const job of p.fetches.values()) this.wanJobs.delete(job);
     p.fetches.clear();
-    if (p.core !== null) this.relay.refetchedBytes += p.core.x.refetchedBytes() >>> 0;
+    if (p.core !== null) {
+      this.relay.refetchedBytes += p.core.x.refetchedBytes() >>> 0;
+      this.stats.outboxDropped += p.core.x.outboxDroppedRecords() >>> 0;
+    }
     p.core = null;
     p.timerAt = Infinity;
   }
@@ -643,6 +651,8 @@ export class World {
     this.stats.coreCalls++;
     const core = p.core;
     if (core === null) return;
+    const used = core.x.outboxLen();
+    if (used > this.stats.outboxPeakBytes) this.stats.outboxPeakBytes = used;
     core.drain(p.sink);
     if (p.stalled.size > 0 || p.fetches.size > 0) this.retryStalled(p);
     if (p.core === null) return;
