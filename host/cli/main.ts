@@ -10,6 +10,7 @@ import { phoneCommand } from "./phone.js";
 import { fleetCommand } from "./fleet.js";
 import { traceCommand } from "./trace.js";
 import { boardsCommand } from "./boards.js";
+import { wasiCommand } from "./wasi.js";
 import { UsageError } from "./args.js";
 
 const USAGE = `usage: pfs <command> [options]
@@ -22,6 +23,7 @@ commands:
   flash   a phone's A/B flash as an image file: format, ls (pfs flash --help)
   tftpd   serve a directory over TFTP, optionally over an emulated WAN (pfs tftpd --help)
   tftp    fetch a file from a TFTP server: pfs tftp get (pfs tftp --help)
+  wasi    run the core as a WASI command under node:wasi: selftest, replay (pfs wasi --help)
   boards  every board's measured figures: memory, stack, image size (pfs boards --help)
   trace   record a simulator run's core inputs, replay them on v8, wasi, native or qemu (pfs trace --help)`;
 
@@ -51,6 +53,8 @@ export async function main(argv: string[]): Promise<number> {
         return await phoneCommand(rest, out);
       case "loads":
         return loadsCommand(rest, out);
+      case "wasi":
+        return await wasiCommand(rest, out);
       case "boards":
         return await boardsCommand(rest, out);
       case "trace":

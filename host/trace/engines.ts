@@ -31,7 +31,8 @@ const ENGINE_TIMEOUT_MS = 30 * 60 * 1000;
 
 const root = (() => {
   let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5 && !existsSync(join(dir, "boards")); i++) dir = dirname(dir);
+  // The checkout's root: build/ has a boards/ folder of its own (images).
+  for (let i = 0; i < 6 && !(existsSync(join(dir, "package.json")) && existsSync(join(dir, "assembly"))); i++) dir = dirname(dir);
   return dir;
 })();
 

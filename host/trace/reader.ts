@@ -56,6 +56,7 @@ export function* records(file: Uint8Array): Generator<TraceRecord> {
     if (at === file.length) throw new TraceFormatError(`trace cut short: no T_END after ${index} records`);
     if (at + TRACE_RECORD_HEADER_BYTES > file.length) throw new TraceFormatError(`trace cut short in the header of record ${index} (byte ${at})`);
     const kind = dv.getUint8(at);
+    if (dv.getUint8(at + 1) !== 0 || dv.getUint16(at + 2, true) !== 0) throw new TraceFormatError(`record ${index}: header bytes 1..3 are not zero`);
     const len = dv.getUint32(at + 4, true);
     if (len > TRACE_MAX_BODY_BYTES) throw new TraceFormatError(`record ${index}: body of ${len} bytes is over the limit of ${TRACE_MAX_BODY_BYTES}`);
     const start = at + TRACE_RECORD_HEADER_BYTES;

@@ -79,8 +79,13 @@ class Replay {
         throw e;
       }
     }
-    return { digest: this.obs.hex(), records: this.obs.records, cores: this.cores };
+    const digest = this.obs.hex();
+    if (this.endDigest !== digest) this.fail(`the recording's digest ${this.endDigest} differs from this replay's ${digest}`);
+    return { digest, records: this.obs.records, cores: this.cores };
   }
+
+  /** The digest T_END carries: the recorder's own. */
+  private endDigest = "";
 
   private step(r: TraceRecord): void {
     const d = r.dv;
@@ -122,6 +127,7 @@ class Replay {
     const cores = r.dv.getUint32(0, true);
     const recs = r.dv.getUint32(4, true);
     if (cores !== this.cores || recs !== this.obs.records) this.fail(`the recording saw ${cores} cores and ${recs} outbox records, this replay ${this.cores} and ${this.obs.records}`);
+    this.endDigest = Buffer.from(r.body.subarray(8, 40)).toString("hex");
   }
 
   private drain(r: TraceRecord): void {
@@ -136,7 +142,7 @@ class Replay {
     const exp = r.body;
     const n = Math.min(exp.length, out.bytes.length);
     for (let i = 0; i < n; i++) {
-      if (exp[i] !== out.bytes[i]) this.fail(`outbox byte ${i}: expected 0x${exp[i].toString(16)}, got 0x${out.bytes[i].toString(16)}`);
+      if (exp[i] !== out.bytes[i]) this.fail(`outbox byte ${i} (${recordAt(out.bytes, i)}): expected 0x${exp[i].toString(16)}, got 0x${out.bytes[i].toString(16)}`);
     }
     if (exp.length !== out.bytes.length) this.fail(`outbox of ${out.bytes.length} bytes, expected ${exp.length}`);
     for (const p of out.reads) l.pending.set(`${p.handle}/${p.tag >>> 0}`, p);
@@ -235,6 +241,17 @@ class Replay {
     }
     l.x.onFlashRead(now, handle, tag, r.dv.getInt32(16, true));
   }
+}
+
+/** "record k, kind K" of the normalised outbox record holding byte `at`. */
+function recordAt(bytes: Uint8Array, at: number): string {
+  let off = 0;
+  for (let k = 0; off + A.OUT_HEADER_BYTES <= bytes.length; k++) {
+    const next = off + A.OUT_HEADER_BYTES + ((bytes[off + 2] | (bytes[off + 3] << 8)) + 3 & ~3);
+    if (at < next) return `record ${k}, kind ${bytes[off]}`;
+    off = next;
+  }
+  return "past the records";
 }
 
 export function replayV8(file: Uint8Array, module: WebAssembly.Module = loadModule()): ReplayResult {

@@ -68,7 +68,7 @@ test("a changed expectation is a mismatch naming the record; a changed input is 
   const at = findBody(bytes, T_DRAIN, 16);
   const bad = bytes.slice();
   bad[at + 4] ^= 1; // the first record's `a` word
-  assert.throws(() => replayV8(bad), (e: unknown) => e instanceof Mismatch && /^mismatch: core \d+ \(10\.0\.0\.\d+\) record \d+ T_DRAIN: outbox byte 4:/.test(e.message));
+  assert.throws(() => replayV8(bad), (e: unknown) => e instanceof Mismatch && /^mismatch: core \d+ \(10\.0\.0\.\d+\) record \d+ T_DRAIN: outbox byte 4 \(record 0, kind \d+\):/.test(e.message));
   const input = bytes.slice();
   const d = findBody(input, T_DATAGRAM, 20);
   input[d + 16] ^= 0x40; // the datagram's magic: the core now drops it as malformed
