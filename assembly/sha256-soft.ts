@@ -8,32 +8,45 @@
 // sha256Init, sha256Update as often as needed, sha256Final. Nothing here
 // allocates: the tables are static data and a state is the caller's memory.
 //
-// Every global is @lazy: a build that imports this file but never calls it
-// (the default pfs.wasm) gets none of its tables.
+// Every table is @lazy and every number @inline: a build that imports this
+// file but never calls it (the default pfs.wasm, even its debug build) gets
+// nothing from it.
 
 /** Bytes of one message block: 512 bits (FIPS 180-4 section 5.2.1). */
-export const SHA256_BLOCK_BYTES: u32 = 64;
+// @ts-ignore: decorator
+@inline export const SHA256_BLOCK_BYTES: u32 = 64;
 /** Bytes of the digest: eight 32-bit words of H (section 6.2). */
-export const SHA256_DIGEST_BYTES: u32 = 32;
+// @ts-ignore: decorator
+@inline export const SHA256_DIGEST_BYTES: u32 = 32;
 /** The message length in bits closes the padding as a 64-bit big-endian
  *  integer (section 5.1.1). */
-const LENGTH_FIELD_BYTES: u32 = 8;
+// @ts-ignore: decorator
+@inline const LENGTH_FIELD_BYTES: u32 = 8;
 /** The bit "1" that starts the padding, as the first byte (section 5.1.1). */
-const PAD_FIRST_BYTE: u8 = 0x80;
-const HASH_WORDS: u32 = 8;
+// @ts-ignore: decorator
+@inline const PAD_FIRST_BYTE: u8 = 0x80;
+// @ts-ignore: decorator
+@inline const HASH_WORDS: u32 = 8;
 /** One round per word of the message schedule (section 6.2.2). */
-const ROUNDS: u32 = 64;
+// @ts-ignore: decorator
+@inline const ROUNDS: u32 = 64;
 /** The first 16 schedule words are the block itself (section 6.2.2 step 1). */
-const BLOCK_WORDS: u32 = 16;
+// @ts-ignore: decorator
+@inline const BLOCK_WORDS: u32 = 16;
 
 // A streaming state, at named offsets: H, the block being filled, the bytes
 // hashed so far (the length the padding ends with), how full the block is.
-const ST_H: usize = 0;
-const ST_BLOCK: usize = ST_H + <usize>HASH_WORDS * 4;
-const ST_COUNT: usize = ST_BLOCK + <usize>SHA256_BLOCK_BYTES;
-const ST_FILL: usize = ST_COUNT + 8;
+// @ts-ignore: decorator
+@inline const ST_H: usize = 0;
+// @ts-ignore: decorator
+@inline const ST_BLOCK: usize = ST_H + <usize>HASH_WORDS * 4;
+// @ts-ignore: decorator
+@inline const ST_COUNT: usize = ST_BLOCK + <usize>SHA256_BLOCK_BYTES;
+// @ts-ignore: decorator
+@inline const ST_FILL: usize = ST_COUNT + 8;
 /** Bytes a caller reserves for one state (8-byte aligned, for the count). */
-export const SHA256_STATE_BYTES: u32 = <u32>ST_FILL + 4;
+// @ts-ignore: decorator
+@inline export const SHA256_STATE_BYTES: u32 = <u32>ST_FILL + 4;
 
 /** K: the first 32 bits of the fractional parts of the cube roots of the
  *  first 64 primes (section 4.2.2). */

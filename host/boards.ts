@@ -30,8 +30,9 @@ function boardsDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   for (const c of [join(here, "../boards"), join(here, "../../boards"), join(here, "../../../boards")]) {
     try {
-      readdirSync(c);
-      return c;
+      // The data folder holds board files; build/boards (board images,
+      // `make board`) is on the way up from build/js and holds none.
+      if (readdirSync(c).some((f) => f.endsWith(".json"))) return c;
     } catch {
       /* next */
     }

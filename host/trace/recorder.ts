@@ -62,61 +62,61 @@ class CoreRecording implements CoreTap {
   }
 
   need(nowMs: number, model: Uint8Array, file: Uint8Array, hash: Uint8Array | undefined, size: number, held: number, flags: number, ret: number): void {
-    this.counterCheck(false);
     const h = hash ?? new Uint8Array(0);
     this.head(A.T_NEED, 36 + model.length + file.length + h.length).f64(nowMs).i32(ret).u32(size).u32(held).u32(flags)
       .u32(model.length).u32(file.length).u32(h.length).bytes(model).bytes(file).bytes(h);
     this.observe(A.T_NEED, u32Bytes(ret));
+    this.counterCheck(false); // after the call's own record: it may have moved a counter
   }
 
   xid(model: Uint8Array, file: Uint8Array, ret: number): void {
-    this.counterCheck(false);
     this.head(A.T_XID, 12 + model.length + file.length).u32(ret).u32(model.length).u32(file.length).bytes(model).bytes(file);
     this.observe(A.T_XID, u32Bytes(ret));
+    this.counterCheck(false); // after the call's own record: it may have moved a counter
   }
 
   setHeld(nowMs: number, slot: number, held: number, flags: number, ret: number): void {
-    this.counterCheck(false);
     this.head(A.T_SET_HELD, 24).f64(nowMs).i32(ret).i32(slot).u32(held).u32(flags);
     this.observe(A.T_SET_HELD, u32Bytes(ret));
+    this.counterCheck(false); // after the call's own record: it may have moved a counter
   }
 
   release(nowMs: number, slot: number, ret: number): void {
-    this.counterCheck(false);
     this.head(A.T_RELEASE, 16).f64(nowMs).i32(ret).i32(slot);
     this.observe(A.T_RELEASE, u32Bytes(ret));
+    this.counterCheck(false); // after the call's own record: it may have moved a counter
   }
 
   datagram(nowMs: number, src: number, len: number, written: Uint8Array): void {
-    this.counterCheck(false);
     this.head(A.T_DATAGRAM, 16 + written.length).f64(nowMs).u32(src).i32(len).bytes(written);
+    this.counterCheck(false); // after the call's own record: it may have moved a counter
   }
 
   accept(nowMs: number, peer: number, ret: number): void {
-    this.counterCheck(false);
     this.head(A.T_ACCEPT, 16).f64(nowMs).i32(ret).u32(peer);
     this.observe(A.T_ACCEPT, u32Bytes(ret));
+    this.counterCheck(false); // after the call's own record: it may have moved a counter
   }
 
   connected(nowMs: number, handle: number): void {
-    this.counterCheck(false);
     this.head(A.T_CONNECTED, 12).f64(nowMs).i32(handle);
+    this.counterCheck(false); // after the call's own record: it may have moved a counter
   }
 
   rx(nowMs: number, handle: number, window: number, bytes: Uint8Array): void {
-    this.counterCheck(false);
     this.head(A.T_RX, 16 + bytes.length).f64(nowMs).u32(window).i32(handle).bytes(bytes);
     this.observe(A.T_RX, u32Bytes(window));
+    this.counterCheck(false); // after the call's own record: it may have moved a counter
   }
 
   writeDone(nowMs: number, handle: number, len: number): void {
-    this.counterCheck(false);
     this.head(A.T_WRITE_DONE, 16).f64(nowMs).i32(handle).i32(len);
+    this.counterCheck(false); // after the call's own record: it may have moved a counter
   }
 
   flashWritten(nowMs: number, slot: number, len: number): void {
-    this.counterCheck(false);
     this.head(A.T_FLASH_WRITTEN, 16).f64(nowMs).i32(slot).i32(len);
+    this.counterCheck(false); // after the call's own record: it may have moved a counter
   }
 
   flashRead(nowMs: number, handle: number, tag: number, len: number): void {
@@ -130,13 +130,13 @@ class CoreRecording implements CoreTap {
   }
 
   closed(nowMs: number, handle: number): void {
-    this.counterCheck(false);
     this.head(A.T_CLOSED, 12).f64(nowMs).i32(handle);
+    this.counterCheck(false); // after the call's own record: it may have moved a counter
   }
 
   timer(nowMs: number): void {
-    this.counterCheck(false);
     this.head(A.T_TIMER, 8).f64(nowMs);
+    this.counterCheck(false); // after the call's own record: it may have moved a counter
   }
 
   deadline(ms: number): void {

@@ -7,30 +7,21 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import {
   T_ACCEPT, T_DEADLINE, T_DRAIN, T_END, T_RX, T_TIMER, TRACE_HEADER_BYTES, TRACE_RECORD_HEADER_BYTES,
 } from "../../host/core/abi.js";
 import { PfsCore } from "../../host/core/core.js";
-import { FleetOptions, runFleet } from "../../host/sim/fleet.js";
+import type { FleetOptions } from "../../host/sim/fleet.js";
+import { recordRun, traceDir } from "../support/trace.js";
 import { digestLine } from "../../host/trace/digest.js";
-import { TraceRecorder, TraceSummary } from "../../host/trace/recorder.js";
 import { Mismatch, replayV8 } from "../../host/trace/replay-v8.js";
 import { wasiCommand } from "../../host/cli/wasi.js";
 import { preopensFor, runWasi, runWasiReplay, WASI_WASM } from "../../host/wasi/run.js";
 
-const dir = mkdtempSync(join(tmpdir(), "pfs-wasi-test-"));
-process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-
-function record(name: string, opts: Partial<FleetOptions>): { file: string; sum: TraceSummary } {
-  const tracer = new TraceRecorder();
-  const r = runFleet({ ...opts, tracer });
-  assert.deepEqual(r.errors, [], `seed ${r.seed}`);
-  const file = join(dir, name);
-  return { file, sum: tracer.write(file) };
-}
+const dir = traceDir("pfs-wasi-test-");
+const record = (name: string, opts: Partial<FleetOptions>) => recordRun(dir, name, opts);
 
 const election = record("election.trace", { phones: 8, loss: 0.2, seed: 3 });
 const crash = record("crash.trace", { phones: 6, load: "tiny", rootCrashes: 1, seed: 5 });

@@ -5,26 +5,16 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { T_DATAGRAM, T_DRAIN, TRACE_HEADER_BYTES, TRACE_RECORD_HEADER_BYTES } from "../../host/core/abi.js";
 import { defaultWasmPath } from "../../host/core/core.js";
-import { FleetOptions, runFleet } from "../../host/sim/fleet.js";
-import { TraceRecorder, TraceSummary } from "../../host/trace/recorder.js";
+import type { FleetOptions } from "../../host/sim/fleet.js";
+import { recordRun, traceDir } from "../support/trace.js";
 import { TraceFormatError } from "../../host/trace/format.js";
 import { Mismatch, replayV8 } from "../../host/trace/replay-v8.js";
 
-const dir = mkdtempSync(join(tmpdir(), "pfs-trace-test-"));
-process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-
-function record(name: string, opts: Partial<FleetOptions>): { file: string; sum: TraceSummary } {
-  const tracer = new TraceRecorder();
-  const r = runFleet({ ...opts, tracer });
-  assert.deepEqual(r.errors, [], `seed ${r.seed}`);
-  const file = join(dir, name);
-  return { file, sum: tracer.write(file) };
-}
+const dir = traceDir("pfs-trace-test-");
+const record = (name: string, opts: Partial<FleetOptions>) => recordRun(dir, name, opts);
 
 /** Byte offset of the body of the first record of `kind` with a body of at
  *  least `min` bytes. */
