@@ -140,7 +140,10 @@ build/native/pfs-sha256: native/sha256/sha256.c native/sha256/sha256_tool.c nati
 	@mkdir -p $(@D)
 	cc -std=gnu11 -O2 $(NATIVE_WARN) -Inative/sha256 -o $@ $(filter %.c,$^)
 
-board: $(BOARD_DIR)/pfs.elf
+board: board-known $(BOARD_DIR)/pfs.elf
+.PHONY: board-known
+board-known:
+	@test -f boards/$(BOARD).json || { echo "make board: no board '$(BOARD)' in boards/ (boards with an image: $$(grep -l '"image"' boards/*.json | xargs -n1 basename | sed 's/.json//' | tr '\n' ' '))" >&2; exit 2; }
 
 # board.h (linear memory, stack), board.ld (memory map) and cpu-flags, from
 # boards/$(BOARD).json resolved through its "inherits" chain.

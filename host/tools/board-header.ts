@@ -9,10 +9,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Board, loadBoard } from "../boards.js";
-
-/** WebAssembly core spec 1.0, 4.2.8: a page is 64 KiB. The static linear
- *  memory of a board is a whole number of them. */
-const WASM_PAGE_BYTES = 65536;
+import { checkBudget, coreMemory, WASM_PAGE_BYTES } from "../board-figures.js";
 
 interface Image {
   flashBase: number;
@@ -106,6 +103,9 @@ function main(argv: string[]): void {
   }
   const [name, dir] = argv;
   const board = loadBoard(name);
+  // The core, with this board's figures, must fit the static array the
+  // image gives it, and that array the board's budget (pfs boards).
+  checkBudget(coreMemory(board));
   mkdirSync(dir, { recursive: true });
   writeIfChanged(join(dir, "board.h"), boardHeader(board));
   writeIfChanged(join(dir, "board-memory.ld"), boardMemoryLd(board));
