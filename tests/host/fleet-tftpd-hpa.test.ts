@@ -27,7 +27,7 @@ import { IN_TFTPD, RunningTftpd, startTftpd, tftpdHpaArgs } from "../support/tft
 
 function whyNot(): string | null {
   if (process.getuid?.() !== 0) return "needs root (to start tftpd-hpa and listen on /dev/log)";
-  if (!existsSync(IN_TFTPD)) return "tftpd-hpa is not installed (tests/support/debian-deps.sh installs it)";
+  if (!existsSync(IN_TFTPD)) return "tftpd-hpa is not unpacked (tests/support/debian-deps.sh does it as root)";
   if (spawnSync("python3", ["-c", "pass"]).status !== 0) return "needs python3 to listen on /dev/log";
   if (existsSync("/dev/log")) return "/dev/log belongs to a running syslog: tftpd-hpa's lines cannot be caught here";
   return null;

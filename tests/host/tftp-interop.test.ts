@@ -21,10 +21,9 @@ import { TftpError, TftpGetOptions, tftpGet, tftpGetBuffer } from "../../host/tf
 import { TftpServer } from "../../host/tftp/server.js";
 import { Packet, decode, encodeAck, encodeData, encodeError, encodeOack, encodeRequest } from "../../host/tftp/packet.js";
 import { freeUdpPort } from "../support/ports.js";
-import { IN_TFTPD, LOOPBACK, RunningTftpd, startTftpd, tftpdHpaArgs, tftpdHpaMissing } from "../support/tftpd.js";
+import { ATFTPD, IN_TFTPD, LOOPBACK, RunningTftpd, startTftpd, tftpdHpaArgs, tftpdHpaMissing } from "../support/tftpd.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../../../..");
-const ATFTPD = join(root, "build/debian/atftpd/usr/sbin/atftpd");
 /** 33 MiB: 67,584 blocks of 512 bytes, past block 65535, and a multiple of
  *  512, so it also ends with an empty block. */
 const BIG_BYTES = 33 << 20;

@@ -1,31 +1,38 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the host tests use, when they are missing:
-# TFTP servers and clients to test ours against. tftpd-hpa and atftpd
-# conflict, so only tftpd-hpa is installed as a package here; the atftpd
-# binary is unpacked from its package into build/debian (no service, no
-# conflict). Without root or apt the tests that need them skip and say why.
+# Installs what the host tests need from Debian, when it is missing: TFTP
+# clients to test our server against (tftp-hpa, atftp, curl), and both TFTP
+# servers to test our client against. tftpd-hpa and atftpd conflict as
+# packages, and either may already be installed on a machine (which then
+# refuses the other), so neither is installed as a package here: both are
+# unpacked from their .deb into build/debian/<package> (no service on port
+# 69, no conflict), with the shared libraries they link installed. Without
+# root or apt the tests that need them skip and say why.
 set -u
-want_pkgs=(tftpd-hpa tftp-hpa atftp curl)
-missing=()
-for p in "${want_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 root=$(cd "$(dirname "$0")/../.." && pwd)
-atftpd_dir="$root/build/debian/atftpd"
-if [ ${#missing[@]} -eq 0 ] && [ -x "$atftpd_dir/usr/sbin/atftpd" ]; then exit 0; fi
+clients=(tftp-hpa atftp curl)
+# What in.tftpd and atftpd link against (ldd), as Debian packages.
+server_libs=(libwrap0 libpcre2-8-0)
+servers=(tftpd-hpa:usr/sbin/in.tftpd atftpd:usr/sbin/atftpd)
+
+missing=()
+for p in "${clients[@]}" "${server_libs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+unpack=()
+for s in "${servers[@]}"; do [ -x "$root/build/debian/${s%%:*}/${s#*:}" ] || unpack+=("${s%%:*}"); done
+if [ ${#missing[@]} -eq 0 ] && [ ${#unpack[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-  echo "debian-deps: not root or no apt-get: tests that need ${missing[*]} atftpd will skip"
+  echo "debian-deps: not root or no apt-get: tests that need ${missing[*]} ${unpack[*]} will skip"
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null 2>&1 || true
 if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update -qq >/dev/null 2>&1 || true
-  apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || echo "debian-deps: could not install ${missing[*]}"
-  # The package starts a system tftpd on port 69; our tests start their own.
-  (service tftpd-hpa stop || systemctl stop tftpd-hpa || pkill -f in.tftpd) >/dev/null 2>&1 || true
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || echo "debian-deps: could not install ${missing[*]}"
 fi
-if [ ! -x "$atftpd_dir/usr/sbin/atftpd" ]; then
-  mkdir -p "$atftpd_dir"
+for pkg in "${unpack[@]}"; do
+  dir="$root/build/debian/$pkg"
+  rm -rf "$dir" && mkdir -p "$dir"
   tmp=$(mktemp -d)
-  (cd "$tmp" && apt-get download atftpd >/dev/null 2>&1 && dpkg-deb -x atftpd_*.deb "$atftpd_dir") || echo "debian-deps: could not unpack atftpd"
+  (cd "$tmp" && apt-get download "$pkg" >/dev/null 2>&1 && dpkg-deb -x "$pkg"_*.deb "$dir") || echo "debian-deps: could not unpack $pkg"
   rm -rf "$tmp"
-fi
+done
 exit 0

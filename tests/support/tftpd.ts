@@ -4,10 +4,17 @@
 
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { tftpGet } from "../../host/tftp/client.js";
 import { freeUdpPort } from "./ports.js";
 
-export const IN_TFTPD = "/usr/sbin/in.tftpd";
+const root = join(dirname(fileURLToPath(import.meta.url)), "../../../..");
+/** Both servers are unpacked from their Debian packages by
+ *  tests/support/debian-deps.sh (they conflict as installed packages), so
+ *  the tests run the same whichever of them the machine has installed. */
+export const IN_TFTPD = join(root, "build/debian/tftpd-hpa/usr/sbin/in.tftpd");
+export const ATFTPD = join(root, "build/debian/atftpd/usr/sbin/atftpd");
 export const LOOPBACK = "127.0.0.1";
 /** How long a server gets to answer its first read before we try another port. */
 const START_TIMEOUT_MS = 5000;
@@ -22,7 +29,7 @@ export interface RunningTftpd {
 
 /** Why tftpd-hpa cannot run here, or undefined when it can. */
 export function tftpdHpaMissing(): string | undefined {
-  if (!existsSync(IN_TFTPD)) return `${IN_TFTPD} not installed (tftpd-hpa; tests/support/debian-deps.sh installs it as root)`;
+  if (!existsSync(IN_TFTPD)) return `${IN_TFTPD} not unpacked (tftpd-hpa; tests/support/debian-deps.sh does it as root)`;
   if (!/tftp-hpa/.test(spawnSync(IN_TFTPD, ["-V"], { encoding: "utf8" }).stdout ?? "")) return `${IN_TFTPD} is not tftpd-hpa`;
   if (process.getuid?.() !== 0) return "tftpd-hpa must start as root (it changes user), and we are not root";
   return undefined;
