@@ -24,6 +24,7 @@ while True:
     print(data.decode("utf-8", "replace"), flush=True)
 `;
 import { IN_TFTPD, RunningTftpd, startTftpd, tftpdHpaArgs } from "../support/tftpd.js";
+import { assertBootsServerLoad } from "../support/images.js";
 
 function whyNot(): string | null {
   if (process.getuid?.() !== 0) return "needs root (to start tftpd-hpa and listen on /dev/log)";
@@ -43,6 +44,7 @@ test("16 phones of 2 models upgrade from tftpd-hpa; its log shows one read per c
   const syslog: ChildProcess = spawn("python3", ["-c", SYSLOG_LISTENER], { stdio: ["ignore", "pipe", "inherit"] });
   let tftpd: RunningTftpd | null = null;
   const root = mkdtempSync(join(tmpdir(), "pfs-hpa-"));
+  const images = mkdtempSync(join(tmpdir(), "pfs-hpa-images-"));
   try {
     await new Promise<void>((resolve, reject) => {
       syslog.stdout!.on("data", (d: Buffer) => {
@@ -61,10 +63,11 @@ test("16 phones of 2 models upgrade from tftpd-hpa; its log shows one read per c
     tftpd = await startTftpd(IN_TFTPD, tftpdHpaArgs(root, ["--verbose"]), "XMLDefault.cnf.xml");
     const port = tftpd.port;
     const r = await runFleetProcesses({
-      phones: 16, models: 2, load: "tiny", tftp: { host: "127.0.0.1", port }, root, port: 17051, lingerSec: 3, pfs: true,
+      workDir: images, phones: 16, models: 2, load: "tiny", tftp: { host: "127.0.0.1", port }, root, port: 17051, lingerSec: 3, pfs: true,
       tftpWindow: 1, verbose: false, out: () => {},
     });
     assert.deepEqual(r.phones.filter((p) => p.exit !== 0).map((p) => `${p.bind}: ${p.lines.slice(-2).join(" | ")}`), []);
+    for (const p of r.phones) assertBootsServerLoad(p.flash, p.mac, root, p.bind);
     await new Promise((res) => setTimeout(res, 300));
     // tftpd-hpa's lines: "RRQ from 127.0.0.5 filename jar41sccp.tiny.sbn".
     const reads = new Map<string, number>();
@@ -85,5 +88,6 @@ test("16 phones of 2 models upgrade from tftpd-hpa; its log shows one read per c
     syslog.kill("SIGTERM");
     rmSync("/dev/log", { force: true });
     rmSync(root, { recursive: true, force: true });
+    rmSync(images, { recursive: true, force: true });
   }
 });
