@@ -8,13 +8,13 @@ import { electionDeadline, electionOnDatagram, electionTimer, enterDiscover } fr
 import { emit, EV_MALFORMED } from "./events";
 import { hierarchyId } from "./hash";
 import { freeHierIndex, hierIndex, hiers, hiersInit, ROLE_IDLE, ROLE_ROOT } from "./hierarchy";
-import { HEARTBEAT_EARLY_DIVISOR } from "./limits";
-import { allocLink, LINK_FREE, LINK_INBOUND, links, linksInit, validHandle } from "./link";
+import { HEARTBEAT_EARLY_DIVISOR, MAX_PENDING_PER_PEER, MIN_PENDING_INBOUND, PENDING_EVICT_MS, PENDING_INBOUND_DIVISOR } from "./limits";
+import { allocLink, LINK_FREE, LINK_INBOUND, links, linksInit, oldestPendingInbound, pendingInbound, validHandle } from "./link";
 import { outboxClear, outboxInit, outboxResetCounters } from "./outbox";
 import { rngNext, rngSeed } from "./rng";
 import { dropLink, leave, linkDeadline, linkTimer, onFrame, onLinkConnected, treeDeadline, treeTimer } from "./tree";
 import { avoidReset } from "./avoid";
-import { flashReadDone, flashWritten, HASH_BYTES, pump, relayInit, relayReboot, startFetch, startTransfer, writeDone } from "./relay";
+import { flashFailed, flashReadDone, flashWritten, HASH_BYTES, pump, relayInit, relayReboot, startFetch, startTransfer, writeDone } from "./relay";
 import { badFrame, resetStreamCounters, streamCommit, streamFromInbox, streamWindow } from "./stream";
 import { admitWaiting, waitForTransfer, waitingDeadline, waitingReset } from "./waiting";
 import { BAD_OVERSIZE, decodeDatagram, Msg } from "./wire";
@@ -168,14 +168,35 @@ export function onDatagram(nowMs: f64, src: u32, len: i32): void {
   electionOnDatagram(unchecked(hiers[idx]), src, msg, nowMs);
 }
 
-/** An inbound connection from `peer`; returns its handle, or -1 when the
- *  table is full (the host then closes the socket). */
+/** An inbound connection from `peer`; returns its handle, or -1 (the host
+ *  then closes the socket). Streams that have not sent their JOIN yet are
+ *  held to a share of the table so tree links always find a handle, and to
+ *  MAX_PENDING_PER_PEER per address; with that share full, the oldest one
+ *  that has waited PENDING_EVICT_MS gives way (docs/ABI.md, onStreamAccept). */
 export function onStreamAccept(nowMs: f64, peer: u32): i32 {
   if (!ready) return -1;
+  if (pendingInbound(peer) >= MAX_PENDING_PER_PEER) return -1;
+  let victim = -1;
+  if (pendingInbound(0) >= maxPendingInbound()) {
+    victim = oldestPendingInbound();
+    if (victim < 0 || nowMs < unchecked(links[victim]).openedMs + PENDING_EVICT_MS) return -1;
+  }
   const handle = allocLink();
   if (handle < 0) return -1;
   unchecked(links[handle]).open(LINK_INBOUND, peer, -1, nowMs);
+  // The new stream holds its handle before the victim goes: the victim's
+  // OUT_CLOSE, still in the outbox when the host learns the new handle, can
+  // never name the new stream (sweep seed 907).
+  if (victim >= 0) dropLink(victim, nowMs, true);
+  assert(victim != handle);
+  assert(pendingInbound(0) <= maxPendingInbound()); // pending inbound streams stay within their share
   return handle;
+}
+
+/** Handles not-yet-joined inbound streams may hold at most. */
+export function maxPendingInbound(): i32 {
+  const share = cfg.maxStreams / PENDING_INBOUND_DIVISOR;
+  return share > MIN_PENDING_INBOUND ? share : MIN_PENDING_INBOUND;
 }
 
 export function onStreamConnected(nowMs: f64, handle: i32): void {
@@ -242,12 +263,22 @@ function pumpAll(nowMs: f64): void {
   }
 }
 
-/** The host wrote `len` more bytes of slot's OUT_FLASH_WRITE views. */
+/** The host wrote `len` more bytes of slot's OUT_FLASH_WRITE views; a
+ *  negative `len`: the writes from the flash offset on failed. They are
+ *  asked for again after a backoff, and after MAX_FLASH_FAILURES in a row
+ *  the file is given up (FLASH_FAILED, then LEFT; never FILE_DONE). */
 export function onFlashWritten(nowMs: f64, slot: i32, len: i32): void {
-  if (<u32>slot >= <u32>hiers.length || len < 0) return;
+  if (<u32>slot >= <u32>hiers.length) return;
   const h = unchecked(hiers[slot]);
   if (h.role == ROLE_IDLE) return;
-  flashWritten(h, <u32>len);
+  if (len < 0) {
+    if (flashFailed(h, nowMs)) {
+      leave(h, nowMs);
+      return;
+    }
+  } else {
+    flashWritten(h, <u32>len);
+  }
   pump(h, slot, nowMs);
 }
 

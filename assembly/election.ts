@@ -12,16 +12,17 @@
 // (FACTS.md): claim, Ad 1..4 every 250 ms, confirm ~1.25 s after the claim.
 
 import * as cfg from "./config";
-import { Candidate, insertCandidate, newCandidates } from "./candidate";
-import { emit, EV_CLAIM, EV_CONFIRMED_ROOT, EV_FETCH, EV_MERGE, EV_ROOT_AD, EV_SOLICIT, EV_YIELD } from "./events";
+import { newCandidates } from "./candidate";
+import { emit, EV_CLAIM, EV_CONFIRMED_ROOT, EV_FETCH, EV_ROOT_AD, EV_SOLICIT, EV_YIELD } from "./events";
 import { Hier, hierIndex, NO_STREAM, ROLE_CLAIMING, ROLE_DISCOVER, ROLE_JOINING, ROLE_ROOT } from "./hierarchy";
-import { CLAIM_ADS, CLAIM_WAIT_INTERVALS, JOIN_SPREAD_MS, MAX_DEPTH, MAX_WIRE_CANDIDATES, ROOT_AD_MIN_GAP_MS, SOLICIT_SUPPRESS_MS, SOLICITS_PER_ROUND } from "./limits";
+import { CLAIM_ADS, CLAIM_WAIT_INTERVALS, JOIN_SPREAD_MS, MAX_WIRE_CANDIDATES, ROOT_AD_MIN_GAP_MS, SOLICIT_SUPPRESS_MS, SOLICITS_PER_ROUND } from "./limits";
 import { BROADCAST_ADDR } from "./outbox";
 import { rngBelow } from "./rng";
 import { beginDatagram, finish } from "./send";
 import { stronger } from "./strength";
-import { closeServer, gatherSubtree, markDirty, startJoinWalk } from "./tree";
-import { isAvoided } from "./avoid";
+import { addAdCandidates, dropLink, gatherSubtree, markDirty, startJoinWalk, startSideWalk, walkFromAd } from "./tree";
+import { isAvoided, isSkeptical } from "./avoid";
+import { mergeBegin, mergeWanted } from "./merge";
 import { startFetch } from "./relay";
 import { encodeClaim, encodeRootAd, encodeSolicit, Msg, T_CLAIM, T_ROOT_AD, T_SOLICIT } from "./wire";
 
@@ -30,11 +31,11 @@ const adCands = newCandidates(MAX_WIRE_CANDIDATES);
 function claimWaitMs(): f64 {
   return cfg.adIntervalMs * CLAIM_WAIT_INTERVALS;
 }
-const fallback = new Candidate();
 
 /** Start (or restart) looking for this hierarchy after `delayMs` plus jitter:
  *  phones reset in bulk must not all speak in the same millisecond. */
 export function enterDiscover(h: Hier, nowMs: f64, delayMs: u32, jitterMs: u32): void {
+  assert(h.joinStream == NO_STREAM && !h.sideWalk); // discovery starts with no walk in flight
   h.role = ROLE_DISCOVER;
   h.solicits = 0;
   h.ad = 0;
@@ -69,6 +70,15 @@ function sendClaim(h: Hier): void {
 }
 
 function confirmRoot(h: Hier, nowMs: f64): void {
+  // A skeptical claimant's side walk asked with the offset of a phone that
+  // fetches nothing; as a root it merges, if at all, from a fresh ROOT_AD.
+  if (h.sideWalk) {
+    h.sideWalk = false;
+    h.walkStartMs = Infinity;
+    h.nCands = 0;
+    h.walkRoot = 0; // abandoned, not unanswered: nobody is avoided for it
+    if (h.joinStream != NO_STREAM) dropLink(h.joinStream, nowMs, true);
+  }
   h.role = ROLE_ROOT;
   h.pathLen = 0;
   h.phaseMs = Infinity;
@@ -99,12 +109,7 @@ export function sendRootAd(h: Hier, nowMs: f64): void {
 function joinFromAd(h: Hier, src: u32, m: Msg, nowMs: f64): void {
   h.role = ROLE_JOINING;
   h.phaseMs = Infinity;
-  h.nCands = 0;
-  h.nTried = 0;
-  h.hops = 0;
-  for (let i = 0; i < m.nCand; i++) h.nCands = insertCandidate(h.cands, h.nCands, unchecked(m.cands[i]));
-  fallback.set(src, <u32>MAX_DEPTH, 0, m.strength);
-  h.nCands = insertCandidate(h.cands, h.nCands, fallback);
+  walkFromAd(h, src, m);
   // One ROOT_AD reaches every waiting joiner at once: a random start spreads
   // the crowd so the first phones it asks are not swamped (the walk starts
   // in electionTimer).
@@ -147,15 +152,25 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
   if (m.type == T_ROOT_AD) {
     if (h.role == ROLE_ROOT) {
       if (stronger(m.strength, src, mine, cfg.selfAddr)) {
-        emit(h.xid, EV_MERGE, 0, src, m.strength);
-        closeServer(h, nowMs); // the other root fetches for us all now
-        joinFromAd(h, src, m, nowMs); // our children stay with us
+        // A strength is only a claim: we keep our fetch and our children
+        // until that tree has taken us and delivers (merge.ts).
+        if (mergeWanted(h, nowMs, m.strength)) {
+          walkFromAd(h, src, m);
+          mergeBegin(h, src, m.strength);
+          startSideWalk(h, nowMs);
+        } else if (h.sideWalk) {
+          addAdCandidates(h, src, m); // one merge at a time: these are tried next
+        }
       } else {
         h.rootAdWanted = true; // make sure the weaker root hears us
       }
       return;
     }
     if (h.role == ROLE_DISCOVER || h.role == ROLE_CLAIMING) {
+      if (isSkeptical(nowMs)) {
+        skepticalWalk(h, src, m, nowMs);
+        return;
+      }
       if (h.role == ROLE_CLAIMING) emit(h.xid, EV_YIELD, 1, src, m.strength);
       joinFromAd(h, src, m, nowMs);
     }
@@ -163,9 +178,29 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
   }
 }
 
+/** A skeptical phone (an earlier claimed root never answered) tries the
+ *  root of this ROOT_AD beside its election instead of giving its election
+ *  up for it: forged ROOT_ADs then cannot keep a subnet from ever electing
+ *  a root. An ACCEPT still attaches it at once. */
+function skepticalWalk(h: Hier, src: u32, m: Msg, nowMs: f64): void {
+  if (h.sideWalk) {
+    addAdCandidates(h, src, m); // one walk at a time: it tries these next
+    return;
+  }
+  walkFromAd(h, src, m);
+  h.sideWalk = true;
+  // Like any crowd released by one ROOT_AD, start spread out.
+  h.walkStartMs = nowMs + <f64>rngBelow(JOIN_SPREAD_MS);
+}
+
 /** Election timers of one hierarchy; extra or early calls do nothing. */
 export function electionTimer(h: Hier, nowMs: f64): void {
   if (h.direct) return;
+  if (h.sideWalk && h.joinStream == NO_STREAM && nowMs >= h.walkStartMs) {
+    h.walkStartMs = Infinity;
+    h.sideWalk = false;
+    startSideWalk(h, nowMs); // a skeptical phone's walk, beside its election
+  }
   if (h.role == ROLE_ROOT) {
     if (nowMs >= h.nextRootAdMs || (h.rootAdWanted && nowMs >= h.lastRootAdMs + ROOT_AD_MIN_GAP_MS)) sendRootAd(h, nowMs);
     return;
@@ -212,7 +247,7 @@ export function electionDeadline(h: Hier): f64 {
     const asked = h.rootAdWanted ? h.lastRootAdMs + ROOT_AD_MIN_GAP_MS : Infinity;
     return Math.min(h.nextRootAdMs, asked);
   }
-  if (h.role == ROLE_DISCOVER || h.role == ROLE_CLAIMING) return h.phaseMs;
+  if (h.role == ROLE_DISCOVER || h.role == ROLE_CLAIMING) return Math.min(h.phaseMs, h.walkStartMs);
   return Infinity;
 }
 

@@ -15,6 +15,8 @@ export const ROLE_ATTACHED: u8 = 5; // has a parent
 export const ROLE_WAITING: u8 = 6; //  needs a relay transfer while every one is busy: takes part in nothing yet (waiting.ts)
 
 export const NO_STREAM: i32 = -1;
+/** An offset that is none: beyond any transfer (maxFileBytes <= 1 GiB). */
+export const NO_OFFSET: u32 = 0xffffffff;
 
 @final
 export class Hier {
@@ -50,6 +52,37 @@ export class Hier {
   hops: i32 = 0;
   /** Stream of the join (or move) attempt in flight. */
   joinStream: i32 = NO_STREAM;
+  /** The walk (cands, joinStream) runs beside the role instead of owning
+   *  it: a root merging under a stronger one, or a skeptical phone that goes
+   *  on with its election while it tries a claimed root (merge.ts). */
+  sideWalk: bool = false;
+  /** The claimed root whose ROOT_AD started this walk; 0 for a repair. */
+  walkRoot: u32 = 0;
+  /** Somebody answered during this walk: an ACCEPT, or a REFUSE that says
+   *  why (tree.ts). A walk nobody answers gives up after MAX_SILENT_HOPS. */
+  walkAnswered: bool = false;
+  /** Attempts nobody answered since the last ROOT_AD's candidates came in:
+   *  each claimed root gets MAX_SILENT_HOPS of them, however many the walk
+   *  holds (a forged ROOT_AD cannot crowd an honest one's slots out). */
+  silentHops: i32 = 0;
+  /** A loaded side walk of a skeptical phone makes its first attempt then
+   *  (a crowd released by one ROOT_AD spreads over JOIN_SPREAD_MS). */
+  walkStartMs: f64 = Infinity;
+
+  /** Merging (merge.ts): the claimed root we try to merge under, 0 if none. */
+  mergeRoot: u32 = 0;
+  /** recvOff as the merge JOIN carried it: from that JOIN on, the server
+   *  stream is not read, so its bytes still continue exactly there if the
+   *  stronger root fails us. NO_OFFSET when no merge JOIN is out. */
+  mergeOff: u32 = NO_OFFSET;
+  /** Accepted on trial: the new parent must deliver by then. */
+  mergeUntilMs: f64 = Infinity;
+  /** No new merge attempt before this (backoff after a failure). */
+  mergeAfterMs: f64 = -Infinity;
+  /** Merge failures in a row: the backoff's exponent. */
+  mergeFailures: i32 = 0;
+  /** This merge paused our fetch at least once (a JOIN went out). */
+  mergeCost: bool = false;
 
   /** Shallowest free slot outside our subtree, as our parent sees it. */
   bestOutside: Candidate = new Candidate();
@@ -106,6 +139,17 @@ export class Hier {
     this.nTried = 0;
     this.hops = 0;
     this.joinStream = NO_STREAM;
+    this.sideWalk = false;
+    this.walkRoot = 0;
+    this.walkAnswered = false;
+    this.silentHops = 0;
+    this.walkStartMs = Infinity;
+    this.mergeRoot = 0;
+    this.mergeCost = false;
+    this.mergeOff = NO_OFFSET;
+    this.mergeUntilMs = Infinity;
+    this.mergeAfterMs = -Infinity;
+    this.mergeFailures = 0;
     this.bestOutside.clear();
     this.nextMoveMs = Infinity;
     this.nextRootAdMs = Infinity;
@@ -127,6 +171,17 @@ export class Hier {
 
   isMember(): bool {
     return this.role == ROLE_ROOT || this.role == ROLE_ATTACHED;
+  }
+
+  /** A join walk is in flight or about to start: the classic one, which owns
+   *  the role (JOINING), or one beside the role (sideWalk). */
+  walking(): bool {
+    return this.role == ROLE_JOINING || this.sideWalk;
+  }
+
+  /** Attached on trial: a merged root whose new parent has not delivered yet. */
+  onTrial(): bool {
+    return this.mergeUntilMs != Infinity;
   }
 
   childCount(): i32 {

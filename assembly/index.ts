@@ -10,6 +10,7 @@ import { outboxBase, outboxClear as clear, outboxDropped, outboxUsed } from "./o
 import { subtreeHeight, subtreeSize } from "./tree";
 import * as relay from "./relay";
 import * as stream from "./stream";
+import { debugCheck } from "./invariants";
 
 export const ABI_VERSION: u32 = 1;
 
@@ -17,29 +18,75 @@ export const ABI_VERSION: u32 = 1;
 export function abiVersion(): u32 { return ABI_VERSION; }
 export function configPtr(): usize { return changetype<usize>(cfg.configWords); }
 export function configWords(): i32 { return cfg.CONFIG_WORDS; }
-export function init(): i32 { return core.coreInit(); }
+export function init(): i32 {
+  const rc = core.coreInit();
+  if (rc == 0) debugCheck();
+  return rc;
+}
 export function inboxPtr(): usize { return core.inboxAddr(); }
 export function inboxBytes(): i32 { return core.isReady() ? cfg.inboxBytes : 0; }
 
-// ---- inputs
+// ---- inputs (each ends with the debug build's whole-table check)
 export function xidOf(modelLen: i32, fileLen: i32): u32 { return core.xidOf(modelLen, fileLen); }
 export function need(nowMs: f64, modelLen: i32, fileLen: i32, sizeBytes: u32, heldBytes: u32, flags: u32): i32 {
-  return core.need(nowMs, modelLen, fileLen, sizeBytes, heldBytes, flags);
+  const slot = core.need(nowMs, modelLen, fileLen, sizeBytes, heldBytes, flags);
+  if (core.isReady()) debugCheck();
+  return slot;
 }
-export function setHeld(nowMs: f64, slot: i32, heldBytes: u32, flags: u32): i32 { return core.setHeld(nowMs, slot, heldBytes, flags); }
-export function release(nowMs: f64, slot: i32): i32 { return core.release(nowMs, slot); }
-export function onDatagram(nowMs: f64, src: u32, len: i32): void { core.onDatagram(nowMs, src, len); }
-export function onStreamAccept(nowMs: f64, peer: u32): i32 { return core.onStreamAccept(nowMs, peer); }
-export function onStreamConnected(nowMs: f64, handle: i32): void { core.onStreamConnected(nowMs, handle); }
-export function onStreamData(nowMs: f64, handle: i32, len: i32): i32 { return core.onStreamData(nowMs, handle, len); }
+export function setHeld(nowMs: f64, slot: i32, heldBytes: u32, flags: u32): i32 {
+  const rc = core.setHeld(nowMs, slot, heldBytes, flags);
+  debugCheck();
+  return rc;
+}
+export function release(nowMs: f64, slot: i32): i32 {
+  const rc = core.release(nowMs, slot);
+  debugCheck();
+  return rc;
+}
+export function onDatagram(nowMs: f64, src: u32, len: i32): void {
+  core.onDatagram(nowMs, src, len);
+  debugCheck();
+}
+export function onStreamAccept(nowMs: f64, peer: u32): i32 {
+  const handle = core.onStreamAccept(nowMs, peer);
+  debugCheck();
+  return handle;
+}
+export function onStreamConnected(nowMs: f64, handle: i32): void {
+  core.onStreamConnected(nowMs, handle);
+  debugCheck();
+}
+export function onStreamData(nowMs: f64, handle: i32, len: i32): i32 {
+  const took = core.onStreamData(nowMs, handle, len);
+  debugCheck();
+  return took;
+}
 export function rxWindow(handle: i32): i32 { return core.rxWindow(handle); }
 export function rxPtr(): usize { return stream.windowPtr(); }
-export function onStreamRx(nowMs: f64, handle: i32, len: i32): void { core.onStreamRx(nowMs, handle, len); }
-export function onWriteDone(nowMs: f64, handle: i32, len: i32): void { core.onWriteDone(nowMs, handle, len); }
-export function onFlashWritten(nowMs: f64, slot: i32, len: i32): void { core.onFlashWritten(nowMs, slot, len); }
-export function onFlashRead(nowMs: f64, handle: i32, tag: u32, len: i32): void { core.onFlashRead(nowMs, handle, tag, len); }
-export function onStreamClosed(nowMs: f64, handle: i32): void { core.onStreamClosed(nowMs, handle); }
-export function onTimer(nowMs: f64): void { core.onTimer(nowMs); }
+export function onStreamRx(nowMs: f64, handle: i32, len: i32): void {
+  core.onStreamRx(nowMs, handle, len);
+  debugCheck();
+}
+export function onWriteDone(nowMs: f64, handle: i32, len: i32): void {
+  core.onWriteDone(nowMs, handle, len);
+  debugCheck();
+}
+export function onFlashWritten(nowMs: f64, slot: i32, len: i32): void {
+  core.onFlashWritten(nowMs, slot, len);
+  debugCheck();
+}
+export function onFlashRead(nowMs: f64, handle: i32, tag: u32, len: i32): void {
+  core.onFlashRead(nowMs, handle, tag, len);
+  debugCheck();
+}
+export function onStreamClosed(nowMs: f64, handle: i32): void {
+  core.onStreamClosed(nowMs, handle);
+  debugCheck();
+}
+export function onTimer(nowMs: f64): void {
+  core.onTimer(nowMs);
+  debugCheck();
+}
 
 // ---- outputs
 export function nextDeadlineMs(): f64 { return core.nextDeadlineMs(); }

@@ -91,3 +91,59 @@ export const JOIN_SPREAD_MS: u32 = 250;
 
 /** A root whose server fetch broke tries again this much later. */
 export const FETCH_RETRY_MS: f64 = 2000;
+
+// ---------------------------------------------------------------- claims are only claims (merge.ts)
+
+/** A root that merged under a stronger one keeps its server fetch on trial
+ *  until the new parent has delivered a checked block beyond the root's own
+ *  offset; this long after the ACCEPT, a parent that has not is dropped.
+ *  An honest stronger root holds at least as many blocks as we do, so it
+ *  needs at most a block or two of its own fetch: about 2 s over lockstep
+ *  TFTP at 2000 kbit/s and 80 ms (docs/DESIGN.md, "Forged roots"). */
+export const MERGE_PROVE_MS: f64 = 10000;
+
+/** After a merge that cost its fetch something (a JOIN went out, so the
+ *  server stream paused) and failed, a root hears no stronger ROOT_AD for
+ *  this long, doubled per further such failure in a row: forged ROOT_ADs
+ *  whose sources answer TCP (rotating ones too) cost it at most one pause
+ *  per backoff. A merge that never got a connection cost nothing and backs
+ *  off nothing: the avoid list keeps that source out. */
+export const MERGE_BACKOFF_MS: f64 = 10000;
+/** The doubling stops here: 10 s << 6 = 640 s, about AVOID_MS. */
+export const MAX_MERGE_BACKOFF_SHIFT: i32 = 6;
+
+/** A walk started by a ROOT_AD gives up after this many attempts that
+ *  nobody answered (no ACCEPT, no REFUSE that says why): a forged ROOT_AD
+ *  lists addresses that never answer, and each costs a join timeout. An
+ *  honest walk's first attempt is answered (docs/DESIGN.md). */
+export const MAX_SILENT_HOPS: i32 = 2;
+
+// ---------------------------------------------------------------- streams nobody joined on (core.ts onStreamAccept)
+
+/** Inbound streams that have not sent their JOIN yet may hold at most
+ *  maxStreams / PENDING_INBOUND_DIVISOR handles (at least
+ *  MIN_PENDING_INBOUND): the other half stays for tree links (parents,
+ *  children, our own joins, server fetches: a phone relaying 5 files holds
+ *  about 15), so connections that never send a JOIN cannot take every handle
+ *  (docs/ABI.md, onStreamAccept). Half, not less: a new root's first
+ *  ROOT_AD brings a crowd of joiners within one JOIN_SPREAD_MS. */
+export const PENDING_INBOUND_DIVISOR: i32 = 2;
+export const MIN_PENDING_INBOUND: i32 = 2;
+/** Not-yet-joined inbound streams from one address. A joiner has one join
+ *  attempt in flight per hierarchy, and its walks start spread over
+ *  JOIN_SPREAD_MS, so two at once is already rare. */
+export const MAX_PENDING_PER_PEER: i32 = 2;
+/** With every pending handle taken, the oldest pending stream gives way to
+ *  a new one once it has waited this long for its JOIN: an honest joiner
+ *  sends JOIN one round trip after its connect, a connection that holds a
+ *  handle idle does not. */
+export const PENDING_EVICT_MS: f64 = 250;
+
+// ---------------------------------------------------------------- flash writes that fail (relay.ts)
+
+/** A failed flash write is asked for again this much later, doubled per
+ *  failure in a row (1, 2, 4, 8 s). */
+export const FLASH_RETRY_MS: f64 = 1000;
+/** Failed flash writes in a row (no byte written in between) after which
+ *  the transfer is given up: event FLASH_FAILED, then LEFT. */
+export const MAX_FLASH_FAILURES: i32 = 4;

@@ -73,6 +73,7 @@ export class Link {
   private headDone: u32 = 0;
 
   pushChunk(kind: u8, off: u32, len: u32): void {
+    assert(this.chunks < MAX_CHUNKS && len > 0); // a view goes into a free entry of the in-flight ring
     const i = (this.chunkHead + this.chunks) % MAX_CHUNKS;
     unchecked((this.chunkKind[i] = kind));
     unchecked((this.chunkOff[i] = off));
@@ -96,6 +97,15 @@ export class Link {
         this.headDone = 0;
       }
     }
+  }
+
+  /** Debug build (invariants.ts): the views in flight add up. */
+  checkViews(): void {
+    assert(this.chunks >= 0 && this.chunks <= MAX_CHUNKS); // views in flight stay within MAX_CHUNKS
+    let sum: u32 = 0;
+    for (let k = 0; k < this.chunks; k++) sum += unchecked(this.chunkLen[(this.chunkHead + k) % MAX_CHUNKS]);
+    assert(this.chunks == 0 ? this.headDone == 0 && this.inflightBytes == 0 : this.headDone < sum); // a partly reported view is the head
+    assert(sum - this.headDone == this.inflightBytes); // inflightBytes is what the views in flight hold
   }
 
   hasChunk(kind: u8): bool {
@@ -172,6 +182,27 @@ export function linksInit(n: i32): void {
 export function allocLink(): i32 {
   for (let i = 0, n = links.length; i < n; i++) if (unchecked(links[i]).kind == LINK_FREE) return i;
   return -1;
+}
+
+/** Inbound streams that have not sent their JOIN yet: from `peer`, or from
+ *  anybody when `peer` is 0. */
+export function pendingInbound(peer: u32): i32 {
+  let n = 0;
+  for (let i = 0, len = links.length; i < len; i++) {
+    const l = unchecked(links[i]);
+    if (l.kind == LINK_INBOUND && (peer == 0 || l.peer == peer)) n++;
+  }
+  return n;
+}
+
+/** The not-yet-joined inbound stream that has waited longest, or -1. */
+export function oldestPendingInbound(): i32 {
+  let best = -1;
+  for (let i = 0, len = links.length; i < len; i++) {
+    const l = unchecked(links[i]);
+    if (l.kind == LINK_INBOUND && (best < 0 || l.openedMs < unchecked(links[best]).openedMs)) best = i;
+  }
+  return best;
 }
 
 export function validHandle(handle: i32): bool {

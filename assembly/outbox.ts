@@ -71,12 +71,22 @@ export function outboxPush(kind: u8, a: u32, b: u32, len: i32): usize {
   store<u32>(at, a, 4);
   store<u32>(at, b, 8);
   used += OUT_HEADER_BYTES + padded;
+  assert(used <= capacity); // the outbox never overflows
   return at + <usize>OUT_HEADER_BYTES;
+}
+
+/** Debug build (invariants.ts): the records fill the outbox exactly. */
+export function outboxCheck(): void {
+  assert(used >= 0 && used <= capacity && used % 4 == 0); // the outbox holds whole records within its capacity
+  let at = 0;
+  while (at + OUT_HEADER_BYTES <= used) at += OUT_HEADER_BYTES + ((<i32>load<u16>(base + <usize>at, 2) + 3) & ~3);
+  assert(at == used); // the records end where the outbox does
 }
 
 /** Shrinks the payload of the record just pushed (a message is reserved at
  *  its largest and trimmed once encoded). */
 export function outboxTrimLast(payload: usize, oldLen: i32, newLen: i32): void {
+  assert(newLen >= 0 && newLen <= oldLen); // a record only shrinks
   const header = payload - <usize>OUT_HEADER_BYTES;
   store<u16>(header, <u16>newLen, 2);
   used -= ((oldLen + 3) & ~3) - ((newLen + 3) & ~3);
@@ -85,6 +95,7 @@ export function outboxTrimLast(payload: usize, oldLen: i32, newLen: i32): void {
 
 /** Removes the record just pushed (its encoding failed). */
 export function outboxDropLast(payload: usize, len: i32): void {
+  assert(payload == base + <usize>(used - ((len + 3) & ~3))); // only the record just pushed is dropped
   used -= OUT_HEADER_BYTES + ((len + 3) & ~3);
   outboxDropped++;
 }

@@ -21,10 +21,10 @@
 // host views of core memory (zero copy); the host reports when they are done.
 
 import * as cfg from "./config";
-import { emit, EV_CORRUPT, EV_FILE_DONE } from "./events";
-import { Hier, NO_STREAM } from "./hierarchy";
-import { BLOCK_BYTES, FETCH_RETRY_MS, MAX_CHILDREN, MAX_FRAME_BYTES } from "./limits";
-import { allocLink, CHUNK_LIST, CHUNK_RING, CHUNK_STAGING, Link, LINK_SERVER, links, MAX_CHUNKS } from "./link";
+import { emit, EV_CORRUPT, EV_FILE_DONE, EV_FLASH_FAILED } from "./events";
+import { Hier, hiers, NO_STREAM, ROLE_IDLE } from "./hierarchy";
+import { BLOCK_BYTES, FETCH_RETRY_MS, FLASH_RETRY_MS, MAX_CHILDREN, MAX_FLASH_FAILURES, MAX_FRAME_BYTES } from "./limits";
+import { allocLink, CHUNK_LIST, CHUNK_RING, CHUNK_STAGING, Link, LINK_CHILD, LINK_SERVER, links, MAX_CHUNKS } from "./link";
 import { outboxFits, outboxPush, OUT_FETCH, OUT_FLASH_READ, OUT_FLASH_WRITE, OUT_WRITE_REF } from "./outbox";
 import { beginFrameOn, finish } from "./send";
 import { sha256 } from "./sha256";
@@ -70,6 +70,10 @@ export class Transfer {
   complete: bool = false;
   /** Bytes discarded: partial blocks of a lost parent, corrupt blocks. */
   discarded: u32 = 0;
+  /** Flash writes that failed in a row (no byte written since). */
+  flashFailures: i32 = 0;
+  /** After a failed flash write, none is asked for before this. */
+  flashRetryAtMs: f64 = -Infinity;
 
   reset(): void {
     this.hier = -1;
@@ -85,6 +89,8 @@ export class Transfer {
     this.flashOff = 0;
     this.complete = false;
     this.discarded = 0;
+    this.flashFailures = 0;
+    this.flashRetryAtMs = -Infinity;
   }
 }
 
@@ -167,6 +173,12 @@ export function heldOffset(h: Hier): u32 {
   return t.verifiedOff;
 }
 
+/** The phone still has bytes of this file to receive (and check). */
+export function needsBytes(h: Hier): bool {
+  const t = transferOf(h);
+  return t != null && !t.complete && t.verifiedOff < t.total;
+}
+
 // ---------------------------------------------------------------- receiving
 
 /** The lowest offset the ring must keep: the flash cursor and every child
@@ -187,6 +199,9 @@ function ringTail(h: Hier, t: Transfer): u32 {
  *  consumer still needs. */
 function ringRoom(h: Hier, t: Transfer, off: u32): u32 {
   const limit = <u64>ringTail(h, t) + <u64>cfg.ringBytes;
+  // The ring's own promise: the writer never got more than ringBytes ahead
+  // of what some consumer still needs.
+  assert(limit >= <u64>off); // recvOff - ringTail <= ringBytes
   return limit > <u64>off ? <u32>(limit - <u64>off) : 0;
 }
 
@@ -220,6 +235,8 @@ export function payloadWindow(h: Hier, t: Transfer, limit: u32): u32 {
 /** `n` payload bytes were placed at the window. Checks what completed;
  *  returns false when a check failed (the caller drops the source). */
 export function commitPayload(h: Hier, t: Transfer, n: u32, source: u32): bool {
+  // The window bounded n: bytes land within the transfer, never past it.
+  assert(n <= t.total - t.recvOff); // received bytes stay within the transfer
   t.recvOff += n;
   if (t.recvOff > t.ringHigh) t.ringHigh = t.recvOff;
   if (!t.listOk) {
@@ -244,10 +261,20 @@ export function commitPayload(h: Hier, t: Transfer, n: u32, source: u32): bool {
       corrupt(h, t, source, k);
       return false;
     }
+    assert(end > t.verifiedOff && end <= t.recvOff); // a checked block moves verifiedOff forward, never past recvOff
     t.verifiedOff = end;
     h.heldBytes = end - t.listBytes;
   }
+  assertReceive(t);
   return true;
+}
+
+/** The receive side's order, cheap enough for every change: checked bytes
+ *  never pass received ones, flash never passes checked ones. */
+// @ts-ignore: decorator
+@inline function assertReceive(t: Transfer): void {
+  assert(t.verifiedOff <= t.recvOff && t.recvOff <= t.ringHigh && t.ringHigh <= t.total); // verifiedOff <= recvOff <= ringHigh <= total
+  assert(t.flashOff <= t.flashReqOff && t.flashReqOff <= t.verifiedOff); // flashOff <= flashReqOff <= verifiedOff
 }
 
 /** The ring is full and a child still tied to it holds the tail: if flash
@@ -277,11 +304,24 @@ function corrupt(h: Hier, t: Transfer, source: u32, block: u32): void {
   rewind(t);
 }
 
-/** Drops bytes received but not checked (a lost or bad source). */
+/** Drops bytes received but not checked (a lost or bad source): the one
+ *  way recvOff goes back, and never below the checked bytes. */
 export function rewind(t: Transfer): void {
-  t.discarded += t.recvOff - t.verifiedOff;
-  t.recvOff = t.verifiedOff;
-  if (!t.listOk) t.recvOff = 0;
+  const checked = t.listOk ? t.verifiedOff : 0;
+  assert(checked <= t.recvOff); // a rewind drops unchecked bytes only
+  t.discarded += t.recvOff - checked;
+  t.recvOff = checked;
+  assertReceive(t);
+}
+
+/** Drops the unchecked bytes from `off` on and keeps those before it: a
+ *  failed merge keeps what the server sent up to where it was paused
+ *  (merge.ts), since its stream goes on exactly there. */
+export function rewindTo(t: Transfer, off: u32): void {
+  assert(t.verifiedOff <= off && off <= t.recvOff); // rewindTo stays within the unchecked bytes
+  t.discarded += t.recvOff - off;
+  t.recvOff = off;
+  assertReceive(t);
 }
 
 // ---------------------------------------------------------------- the server
@@ -469,14 +509,18 @@ export function writeDone(l: Link, n: u32): bool {
 export function pump(h: Hier, slot: i32, nowMs: f64): void {
   const t = transferOf(h);
   if (t != null) {
+    // After a failed write the flash gets a rest (FLASH_RETRY_MS, doubling).
+    if (nowMs >= t.flashRetryAtMs) t.flashRetryAtMs = -Infinity;
     // Checked bytes go to flash in order, at most FLASH_INFLIGHT_BYTES ahead.
-    while (t.flashReqOff < t.verifiedOff && t.flashReqOff - t.flashOff < FLASH_INFLIGHT_BYTES) {
+    while (t.flashReqOff < t.verifiedOff && t.flashReqOff - t.flashOff < FLASH_INFLIGHT_BYTES && t.flashRetryAtMs == -Infinity) {
       const off = t.flashReqOff;
       const n = chunkAt(t.listBytes, t.total, off, t.verifiedOff);
       const ptr = off < t.listBytes ? t.list + <usize>off : t.ring + <usize>((off - t.listBytes) % <u32>cfg.ringBytes);
       if (!pushRef(OUT_FLASH_WRITE, <u32>slot, off, ptr, n)) break;
       t.flashReqOff += n;
     }
+    assertReceive(t);
+    assert(t.flashReqOff - t.flashOff <= FLASH_INFLIGHT_BYTES + BLOCK_BYTES); // flash writes in flight stay bounded
     if (!t.complete && t.flashOff >= t.total && t.verifiedOff >= t.total) {
       t.complete = true;
       emit(h.xid, EV_FILE_DONE, 0, h.sizeBytes, t.discarded);
@@ -511,6 +555,32 @@ export function flashWritten(h: Hier, n: u32): void {
   if (t == null) return;
   const room = t.flashReqOff - t.flashOff;
   t.flashOff += n < room ? n : room;
+  if (n > 0 && room > 0) t.flashFailures = 0;
+  assertReceive(t);
+}
+
+/** The host reports that this transfer's flash writes from flashOff on
+ *  failed (onFlashWritten with len < 0): they are asked for again after a
+ *  backoff, from flashOff (the ring still holds those bytes: flashOff is its
+ *  tail). Returns true when MAX_FLASH_FAILURES in a row say the flash
+ *  cannot take the file: the caller gives the transfer up. */
+export function flashFailed(h: Hier, nowMs: f64): bool {
+  const t = transferOf(h);
+  // Nothing outstanding, nothing failed: a late or repeated report.
+  if (t == null || t.flashReqOff == t.flashOff) return false;
+  t.flashReqOff = t.flashOff;
+  if (t.flashFailures < MAX_FLASH_FAILURES) t.flashFailures++;
+  const giveUp = t.flashFailures >= MAX_FLASH_FAILURES;
+  t.flashRetryAtMs = nowMs + FLASH_RETRY_MS * <f64>(1 << (t.flashFailures - 1));
+  emit(h.xid, EV_FLASH_FAILED, <u32>t.flashFailures, t.flashOff, giveUp ? 1 : 0);
+  assertReceive(t);
+  return giveUp;
+}
+
+/** When pump has flash work waiting for the end of a backoff. */
+export function transferDeadline(h: Hier): f64 {
+  const t = transferOf(h);
+  return t == null ? Infinity : t.flashRetryAtMs == -Infinity ? Infinity : t.flashRetryAtMs;
 }
 
 /** A child joined (or re-joined) asking for bytes from `offset` on. It is
@@ -522,6 +592,38 @@ export function childStarts(l: Link, offset: u32, h: Hier): void {
   const t = transferOf(h);
   l.ringMode = t != null && !t.storeAndForward && !t.complete && l.sendOff >= t.listBytes &&
     <u64>l.sendOff + <u64>cfg.ringBytes >= <u64>t.ringHigh;
+}
+
+/** Debug build (invariants.ts): every transfer and staging buffer against
+ *  the tables that refer to them, and the ring's order: tail <= verifiedOff
+ *  <= recvOff <= ringHigh, recvOff - tail <= ringBytes. */
+export function checkRelay(): void {
+  const R = <u32>cfg.ringBytes;
+  for (let i = 0; i < transfers.length; i++) {
+    const t = unchecked(transfers[i]);
+    if (t.hier < 0) continue;
+    const h = unchecked(hiers[t.hier]);
+    assert(h.role != ROLE_IDLE && h.transfer == i); // a transfer's hierarchy holds it
+    assert(t.total == t.listBytes + t.sizeBytes && t.listBytes == listBytesFor(t.sizeBytes)); // a transfer is its list, then its file
+    assertReceive(t);
+    if (!t.listOk) {
+      assert(t.verifiedOff == 0 && t.flashReqOff == 0); // nothing is checked, or written, before the list
+      continue;
+    }
+    const tail = ringTail(h, t);
+    assert(tail <= t.verifiedOff); // the ring's tail lies in checked bytes
+    assert(t.recvOff <= t.listBytes || t.recvOff - tail <= R); // recvOff - ringTail <= ringBytes
+  }
+  for (let i = 0; i < hiers.length; i++) {
+    const h = unchecked(hiers[i]);
+    if (h.transfer >= 0) assert(unchecked(transfers[h.transfer]).hier == i); // a hierarchy's transfer is its own
+  }
+  for (let s = 0; s < stagingOwner.length; s++) {
+    const owner = unchecked(stagingOwner[s]);
+    if (owner < 0) continue;
+    const l = unchecked(links[owner]);
+    assert(l.kind == LINK_CHILD && l.staging == s); // a staging buffer's owner is a child that holds it
+  }
 }
 
 export function releaseTransfer(h: Hier): void {

@@ -8,10 +8,11 @@
 
 import { Reader } from "./bytes";
 import { emit, EV_MALFORMED } from "./events";
-import { hiers, NO_STREAM } from "./hierarchy";
+import { hiers, NO_OFFSET, NO_STREAM } from "./hierarchy";
 import { MAX_FRAME_BYTES } from "./limits";
 import { Link, LINK_FREE, LINK_PARENT, LINK_SERVER, links } from "./link";
 import { BLOCK_BYTES, commitPayload, payloadWindow, pump, rxPtr, transferOf } from "./relay";
+import { mergeOnBytes } from "./merge";
 import { dropLink, lostSource, onFrame } from "./tree";
 import { BAD_FIELD, BAD_FRAME_SIZE, BAD_UNEXPECTED, DATA_HEADER_BYTES, decodeFrame, FRAME_LEN_BYTES, Msg, T_DATA } from "./wire";
 
@@ -51,6 +52,8 @@ function bodyLength(l: Link): i32 {
 export function streamWindow(handle: i32): u32 {
   const l = unchecked(links[handle]);
   if (l.kind == LINK_PARENT && movingAway(l)) return 0;
+  // A merge JOIN pins the receive offset: the server waits for its outcome.
+  if (l.kind == LINK_SERVER && unchecked(hiers[l.hier]).mergeOff != NO_OFFSET) return 0;
   if (l.kind == LINK_SERVER || l.payloadLeft > 0) {
     const h = unchecked(hiers[l.hier]);
     const t = transferOf(h);
@@ -86,6 +89,7 @@ export function streamCommit(nowMs: f64, handle: i32, n: u32): void {
       lostSource(handle, nowMs); // a block failed its check: that source is bad
       return;
     }
+    if (l.kind == LINK_PARENT) mergeOnBytes(h); // a merge on trial may be proven now
     pump(h, l.hier, nowMs);
     return;
   }

@@ -19,16 +19,18 @@ import * as cfg from "./config";
 import { Candidate, insertCandidate, newCandidates } from "./candidate";
 import { claimAfterRootLoss, enterDiscover } from "./election";
 import {
-  emit, EV_CHILD_ADDED, EV_CHILD_LOST, EV_JOINED, EV_LEFT, EV_MOVED, EV_PARENT_LOST, EV_REFUSED,
+  emit, EV_CHILD_ADDED, EV_CHILD_LOST, EV_JOINED, EV_LEFT, EV_MOVED, EV_PARENT_LOST, EV_REFUSED, MERGE_LOST, MERGE_REFUSED,
+  MERGE_SILENT,
 } from "./events";
-import { Hier, hierIndex, hiers, NO_STREAM, ROLE_ATTACHED, ROLE_JOINING, ROLE_ROOT } from "./hierarchy";
+import { Hier, hierIndex, hiers, NO_OFFSET, NO_STREAM, ROLE_ATTACHED, ROLE_JOINING, ROLE_ROOT } from "./hierarchy";
 import {
-  MAX_CHILDREN, MAX_DEPTH, MAX_JOIN_HOPS, MAX_SUBTREE_CANDIDATES, MAX_WIRE_CANDIDATES,
+  MAX_CHILDREN, MAX_DEPTH, MAX_JOIN_HOPS, MAX_SILENT_HOPS, MAX_SUBTREE_CANDIDATES, MAX_WIRE_CANDIDATES,
   FETCH_RETRY_MS, HEARTBEAT_EARLY_DIVISOR, MAX_MOVE_HOPS, MOVE_BACKOFF_MS, MOVE_JITTER_MS, MOVE_MIN_GAIN, REJOIN_BACKOFF_MS, REJOIN_JITTER_MS, UPDATE_MIN_GAP_MS,
 } from "./limits";
 import { allocLink, Link, LINK_CHILD, LINK_FREE, LINK_INBOUND, LINK_JOINING, LINK_PARENT, LINK_SERVER, links } from "./link";
-import { avoid, isAvoided } from "./avoid";
-import { childStarts, heldOffset, payloadWindow, pump, releaseStaging, releaseTransfer, rewind, startFetch, transferOf } from "./relay";
+import { avoid, avoidSilent, isAvoided, turnSkeptical } from "./avoid";
+import { mergeAccepted, mergeDeadline, mergeFailed, mergeJoinOffset, mergeTimer, mergeUnpin } from "./merge";
+import { childStarts, heldOffset, payloadWindow, pump, releaseStaging, releaseTransfer, rewind, startFetch, transferDeadline, transferOf } from "./relay";
 import { rngBelow } from "./rng";
 import { beginFrameOn, finish, requestClose, requestConnect } from "./send";
 import {
@@ -37,6 +39,7 @@ import {
 } from "./wire";
 
 const tmp = new Candidate();
+const fallback = new Candidate();
 const upCands = newCandidates(MAX_SUBTREE_CANDIDATES);
 const wireCands = newCandidates(MAX_WIRE_CANDIDATES);
 const oneBest = newCandidates(1);
@@ -161,26 +164,90 @@ function sendDown(handle: i32, l: Link, h: Hier, nowMs: f64): void {
 
 // ---------------------------------------------------------------- joining
 
-/** Tries the next candidate of the walk; with none left, starts over with
- *  discovery after a short random backoff. Our children stay with us. */
+/** Loads a walk from a ROOT_AD that `src` sent: its candidates, and the
+ *  root itself last as a hint (it knows its tree even when the list is
+ *  stale). `src` is the claimed root the walk has to find answering. */
+export function walkFromAd(h: Hier, src: u32, m: Msg): void {
+  h.nCands = 0;
+  h.nTried = 0;
+  h.hops = 0;
+  addAdCandidates(h, src, m);
+  h.walkRoot = src;
+  h.walkAnswered = false;
+}
+
+/** Adds a ROOT_AD's candidates (and its sender as a hint) to the walk. */
+export function addAdCandidates(h: Hier, src: u32, m: Msg): void {
+  for (let i = 0; i < m.nCand; i++) h.nCands = insertCandidate(h.cands, h.nCands, unchecked(m.cands[i]));
+  fallback.set(src, <u32>MAX_DEPTH, 0, m.strength);
+  h.nCands = insertCandidate(h.cands, h.nCands, fallback);
+  h.silentHops = 0; // a new claim gets its own tries
+}
+
+/** The classic walk, which owns the role (JOINING): tries the next
+ *  candidate; with none left, starts over with discovery after a short
+ *  random backoff. Our children stay with us. */
 export function startJoinWalk(h: Hier, nowMs: f64): void {
   h.role = ROLE_JOINING;
+  h.sideWalk = false;
   h.phaseMs = Infinity;
+  continueWalk(h, nowMs);
+}
+
+/** A walk beside the role: a merging root, or a skeptical phone that goes on
+ *  electing while it tries a claimed root (merge.ts, election.ts). */
+export function startSideWalk(h: Hier, nowMs: f64): void {
+  assert(h.role != ROLE_JOINING && h.joinStream == NO_STREAM); // a side walk starts beside the role, with no attempt in flight
+  h.sideWalk = true;
+  continueWalk(h, nowMs);
+}
+
+function continueWalk(h: Hier, nowMs: f64): void {
+  assert(h.walking() && h.joinStream == NO_STREAM); // a walk goes on with no attempt in flight
+  if (tryNextCandidate(h, nowMs)) return;
+  walkExhausted(h, nowMs);
+}
+
+/** Connects to the best candidate not yet tried; false with none left. */
+function tryNextCandidate(h: Hier, nowMs: f64): bool {
   while (h.nCands > 0) {
     tmp.copyFrom(unchecked(h.cands[0]));
     for (let i = 1; i < h.nCands; i++) unchecked(h.cands[i - 1]).copyFrom(unchecked(h.cands[i]));
     h.nCands--;
     if (tmp.addr == cfg.selfAddr || h.wasTried(tmp.addr) || isAvoided(tmp.addr, nowMs)) continue;
     if (h.hops >= MAX_JOIN_HOPS) break;
+    // A claimed root whose candidates never answer is not worth a long walk.
+    if (h.walkRoot != 0 && !h.walkAnswered && h.silentHops >= MAX_SILENT_HOPS) break;
     const handle = allocLink();
     if (handle < 0) break;
     const idx = hierIndex(h.xid);
     unchecked(links[handle]).open(LINK_JOINING, tmp.addr, idx, nowMs);
     h.markTried(tmp.addr);
     h.hops++;
+    h.silentHops++;
     h.joinStream = handle;
     requestConnect(handle, tmp.addr);
-    return;
+    return true;
+  }
+  return false;
+}
+
+/** Nobody took us. A claimed root that nobody even answered for goes on the
+ *  avoid list (a strength is only a claim), and this phone turns skeptical:
+ *  later ROOT_ADs no longer stop its election (election.ts). */
+function walkExhausted(h: Hier, nowMs: f64): void {
+  const silent = h.walkRoot != 0 && !h.walkAnswered;
+  if (silent) {
+    if (!isAvoided(h.walkRoot, nowMs)) avoidSilent(h.walkRoot, nowMs); // unless its own attempt struck it
+    turnSkeptical(nowMs);
+  }
+  h.walkRoot = 0;
+  h.walkAnswered = false;
+  h.nCands = 0;
+  if (h.sideWalk) {
+    h.sideWalk = false;
+    if (h.role == ROLE_ROOT && h.mergeRoot != 0) mergeFailed(h, nowMs, silent ? MERGE_SILENT : MERGE_REFUSED);
+    return; // a skeptical phone's election simply goes on
   }
   enterDiscover(h, nowMs, REJOIN_BACKOFF_MS, REJOIN_JITTER_MS);
 }
@@ -197,7 +264,7 @@ function startMove(h: Hier, nowMs: f64): void {
 }
 
 function moveEligible(h: Hier): bool {
-  return h.role == ROLE_ATTACHED && h.joinStream == NO_STREAM && h.childCount() == 0 &&
+  return h.role == ROLE_ATTACHED && h.joinStream == NO_STREAM && h.childCount() == 0 && !h.onTrial() &&
     h.bestOutside.isSlot() && <i32>h.bestOutside.childDepth + MOVE_MIN_GAIN <= h.depth();
 }
 
@@ -205,8 +272,10 @@ export function onLinkConnected(handle: i32, l: Link): void {
   l.connected = true;
   if (l.kind != LINK_JOINING) return;
   const h = unchecked(hiers[l.hier]);
+  // A merging root asks for its bytes from where its server stream stops.
+  const offset = l.move ? heldOffset(h) : mergeJoinOffset(h, heldOffset(h));
   const w = beginFrameOn(handle);
-  encodeJoin(w, h.xid, h.strength(), l.move ? JOIN_MOVE : 0, subtreeSize(h), subtreeHeight(h), heldOffset(h));
+  encodeJoin(w, h.xid, h.strength(), l.move ? JOIN_MOVE : 0, subtreeSize(h), subtreeHeight(h), offset);
   finish(w);
 }
 
@@ -323,6 +392,10 @@ function handleJoin(handle: i32, l: Link, m: Msg, nowMs: f64): void {
     l.nCands = 1;
   }
   unchecked((h.children[slot] = handle));
+  // Positive and negative space: the new child is in exactly one position,
+  // never our parent, and the binary limit holds.
+  assert(h.childCount() <= MAX_CHILDREN && h.parent != handle && h.joinStream != handle); // a child link is no other link of ours
+  assert(unchecked(h.children[slot ^ 1]) != handle); // a child holds one position
   const w = beginFrameOn(handle);
   encodeAccept(w, h.xid, h.strength(), h.path, h.depth(), cfg.selfAddr);
   finish(w);
@@ -338,6 +411,8 @@ function handleJoin(handle: i32, l: Link, m: Msg, nowMs: f64): void {
 function handleAccept(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
   for (let i = 0; i < m.pathLen; i++) {
     if (unchecked(m.path[i]) == cfg.selfAddr) {
+      h.walkAnswered = true; // a race between two repairs, not silence
+      h.walkRoot = 0;
       dropLink(handle, nowMs, true); // it would put us below ourselves
       return;
     }
@@ -360,6 +435,8 @@ function handleAccept(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
   } else {
     emit(h.xid, EV_JOINED, <u32>m.pathLen, l.peer, m.strength);
   }
+  // A root's walk is a merge: on trial until its new parent delivers.
+  const merging = !l.move && h.role == ROLE_ROOT;
   l.kind = LINK_PARENT;
   l.move = false;
   h.parent = handle;
@@ -371,17 +448,27 @@ function handleAccept(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
   h.nCands = 0;
   h.nTried = 0;
   h.hops = 0;
+  h.sideWalk = false;
+  h.walkRoot = 0;
+  h.walkAnswered = false;
+  h.walkStartMs = Infinity;
   h.bestOutside.clear();
   h.nextMoveMs = Infinity;
+  assert(!h.hasAncestor(cfg.selfAddr) && h.pathLen <= MAX_DEPTH); // an accepted path never holds ourselves
+  if (merging) mergeAccepted(h, nowMs);
   markDirty(h);
 }
 
 function handleRefuse(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
   emit(h.xid, EV_REFUSED, m.reason, l.peer, <u32>m.nCand);
   const wasMove = l.move;
+  // A refusal that says why counts as an answer; the claimed root itself
+  // refusing with nothing to offer does not (a strength is only a claim).
+  if (l.peer != h.walkRoot || m.nCand > 0 || m.reason == REFUSE_TOO_DEEP) h.walkAnswered = true;
   requestClose(handle);
   l.free();
   h.joinStream = NO_STREAM;
+  mergeUnpin(h);
   if (wasMove) {
     // Stay where we are. If the refuser knows a free slot in its subtree that
     // is still worth moving to, try it next; else nextMoveMs backs off.
@@ -396,11 +483,11 @@ function handleRefuse(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
     }
     return;
   }
-  if (h.role != ROLE_JOINING) return;
+  if (!h.walking()) return;
   // The refuser's subtree joins what we knew: a stale slot must not pull us
   // down its branch when a sibling branch promised a shallower place.
   for (let i = 0; i < m.nCand; i++) h.nCands = insertCandidate(h.cands, h.nCands, unchecked(m.cands[i]));
-  startJoinWalk(h, nowMs);
+  continueWalk(h, nowMs);
 }
 
 function handleUp(l: Link, h: Hier, m: Msg): void {
@@ -439,6 +526,7 @@ function handleDown(handle: i32, h: Hier, m: Msg, nowMs: f64): void {
     h.pathLen = m.pathLen;
     markDirty(h); // our own free slot moved with us; our children need the path
   }
+  assert(!h.hasAncestor(cfg.selfAddr) && h.pathLen <= MAX_DEPTH); // a phone is never its own ancestor
   const b = h.bestOutside;
   const changed = b.addr != m.best.addr || b.childDepth != m.best.childDepth || b.free != m.best.free;
   b.copyFrom(m.best);
@@ -474,7 +562,9 @@ export function dropLink(handle: i32, nowMs: f64, tellHost: bool): void {
     h.server = NO_STREAM;
     const t = transferOf(h);
     if (t != null) {
-      rewind(t);
+      // While a merge JOIN is out its offset stands on these bytes: the
+      // merge's outcome decides what becomes of them (merge.ts).
+      if (h.mergeOff == NO_OFFSET) rewind(t);
       if (!t.complete && t.verifiedOff < t.total) h.fetchRetryMs = nowMs + FETCH_RETRY_MS;
     }
     return;
@@ -482,11 +572,16 @@ export function dropLink(handle: i32, nowMs: f64, tellHost: bool): void {
   if (kind == LINK_JOINING) {
     if (h.joinStream != handle) return;
     h.joinStream = NO_STREAM;
-    if (!move && h.role == ROLE_JOINING) startJoinWalk(h, nowMs);
+    mergeUnpin(h);
+    // A slot a ROOT_AD offered that ended without an answer (no connect, no
+    // JOIN answered): a dead phone or a forger's address, avoided a while.
+    if (!move && h.walkRoot != 0) avoidSilent(peer, nowMs);
+    if (!move && h.walking()) continueWalk(h, nowMs);
     return;
   }
   if (kind == LINK_CHILD) {
     for (let i = 0; i < MAX_CHILDREN; i++) if (unchecked(h.children[i]) == handle) unchecked((h.children[i] = NO_STREAM));
+    assert(unchecked(h.children[0]) != handle && unchecked(h.children[1]) != handle); // a lost child holds no position
     emit(h.xid, EV_CHILD_LOST, <u32>h.childCount(), peer, 0);
     markUpDirty(h);
     markDownIfUseful(h);
@@ -496,9 +591,12 @@ export function dropLink(handle: i32, nowMs: f64, tellHost: bool): void {
     if (h.parent != handle) return;
     h.parent = NO_STREAM;
     const t = transferOf(h);
-    if (t != null) rewind(t); // a partial block from it cannot be checked
+    // A partial block from it cannot be checked; on trial, the failed merge
+    // discards just what this parent sent (merge.ts).
+    if (t != null && !h.onTrial()) rewind(t);
     emit(h.xid, EV_PARENT_LOST, <u32>h.pathLen, peer, 0);
-    if (h.role == ROLE_ATTACHED) repair(h, nowMs);
+    if (h.onTrial()) mergeFailed(h, nowMs, MERGE_LOST);
+    else if (h.role == ROLE_ATTACHED) repair(h, nowMs);
   }
 }
 
@@ -516,6 +614,8 @@ function repair(h: Hier, nowMs: f64): void {
   h.nCands = 0;
   h.nTried = 0;
   h.hops = 0;
+  h.walkRoot = 0; // a repair: our grandparent and root are no claims
+  h.walkAnswered = false;
   tmp.set(unchecked(h.path[h.pathLen - 2]), <u32>(h.pathLen - 1), 1, 0xffffffff);
   h.nCands = insertCandidate(h.cands, h.nCands, tmp);
   tmp.set(unchecked(h.path[0]), <u32>MAX_DEPTH, 0, 0);
@@ -609,7 +709,10 @@ export function treeTimer(h: Hier, nowMs: f64): void {
     leave(h, nowMs);
     return;
   }
-  if (nowMs >= h.fetchRetryMs) {
+  mergeTimer(h, nowMs);
+  // A fetch starts from the checked bytes; while a merge JOIN pins the
+  // receive offset above them it waits for the merge's outcome.
+  if (nowMs >= h.fetchRetryMs && h.mergeOff == NO_OFFSET) {
     h.fetchRetryMs = Infinity;
     if (h.role == ROLE_ROOT) startFetch(h, hierIndex(h.xid), nowMs);
   }
@@ -621,5 +724,6 @@ export function treeTimer(h: Hier, nowMs: f64): void {
 
 export function treeDeadline(h: Hier): f64 {
   const move = h.joinStream == NO_STREAM ? h.nextMoveMs : Infinity;
-  return Math.min(Math.min(move, h.lingerUntilMs), h.fetchRetryMs);
+  const fetch = h.mergeOff == NO_OFFSET ? h.fetchRetryMs : Infinity;
+  return Math.min(Math.min(Math.min(move, h.lingerUntilMs), Math.min(fetch, mergeDeadline(h))), transferDeadline(h));
 }

@@ -20,7 +20,7 @@ export function waitingReset(): void {
 
 /** `h` needs a transfer and none is free: it waits its turn. */
 export function waitForTransfer(h: Hier): void {
-  assert(h.relay && h.transfer < 0, "only a relayed file without a transfer waits");
+  assert(h.relay && h.transfer < 0); // only a relayed file without a transfer waits
   h.role = ROLE_WAITING;
   h.waitSeq = ++nextSeq;
 }
@@ -57,6 +57,6 @@ export function admitWaiting(nowMs: f64): void {
     } else {
       enterDiscover(h, nowMs, 0, <u32>cfg.adIntervalMs);
     }
-    assert(h.role != ROLE_WAITING && h.transfer >= 0, "an admitted hierarchy holds a transfer");
+    assert(h.role != ROLE_WAITING && h.transfer >= 0); // an admitted hierarchy holds a transfer
   }
 }

@@ -145,14 +145,28 @@ export function loadModule(path = process.env.PFS_WASM ?? defaultWasmPath()): We
 
 export class CoreTrap extends Error {}
 
+/** An AssemblyScript string (UTF-16LE, its byte length in the u32 before
+ *  it) at `ptr` of core memory; null for 0 or anything out of bounds. */
+function asString(memory: WebAssembly.Memory, ptr: number): string | null {
+  const bytes = new Uint8Array(memory.buffer);
+  if (ptr < 4 || ptr > bytes.length) return null;
+  const len = new DataView(memory.buffer).getUint32(ptr - 4, true);
+  if (len > 1024 || ptr + len > bytes.length) return null;
+  return Buffer.from(bytes.subarray(ptr, ptr + (len & ~1))).toString("utf16le");
+}
+
 /** One instance of the core with this host's imports: `env.abort` throws a
  *  CoreTrap, `env.sha256` is Node's OpenSSL (the board's hash engine). */
 export function instantiateCore(module: WebAssembly.Module): Exports {
   let x: Exports | null = null;
   const instance = new WebAssembly.Instance(module, {
     env: {
-      abort(_msgPtr: number, _filePtr: number, line: number, col: number) {
-        throw new CoreTrap(`pfs core aborted at line ${line}:${col}`);
+      abort(msgPtr: number, filePtr: number, line: number, col: number) {
+        // An assertion names its file and line (docs/ABI.md 1.1); the
+        // release build's assertions carry no message, the line says which.
+        const file = x === null ? null : asString(x.memory, filePtr);
+        const msg = x === null ? null : asString(x.memory, msgPtr);
+        throw new CoreTrap(`pfs core aborted at ${file ?? "line"}${file === null ? " " : ":"}${line}:${col}${msg === null ? "" : `: ${msg}`}`);
       },
       sha256(ptr: number, len: number, out: number) {
         const mem = new Uint8Array(x!.memory.buffer);

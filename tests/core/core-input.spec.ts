@@ -9,12 +9,14 @@ import { EV_CHILD_ADDED, EV_MALFORMED } from "../../assembly/events";
 import { hiers, ROLE_DISCOVER, ROLE_JOINING, ROLE_ROOT } from "../../assembly/hierarchy";
 import { OUT_CLOSE, OUT_CONNECT, OUT_WRITE } from "../../assembly/outbox";
 import { subtreeSize } from "../../assembly/tree";
+import { MAX_PENDING_PER_PEER, PENDING_EVICT_MS, PENDING_INBOUND_DIVISOR } from "../../assembly/limits";
+import { allocLink, LINK_JOINING, links, pendingInbound } from "../../assembly/link";
 import { BAD_COUNT, BAD_FIELD, BAD_LENGTH, BAD_MAGIC, BAD_SHORT, BAD_FRAME_SIZE, encodeRootAd, T_ACCEPT } from "../../assembly/wire";
 import { Writer } from "../../assembly/bytes";
 import {
   acceptJoin, adCands, becomeRoot, boot, clear, countClose, countEvent, countFrame, countKind, data, deliver,
-  encodeJoinAt, encodeUpAt, evA, evN, fileXid, findEvent, findFrame, frUp, FILE, INBOX_BYTES, MAX_HIERS, MAX_STREAMS, MODEL, needFile, out, P1, P2, P3, P9,
-  recordCount, role, runUntil, scratch, SELF, SIZE,
+  encodeJoinAt, encodeUpAt, evA, evN, fileXid, findEvent, findFrame, frJoin, frUp, FILE, INBOX_BYTES, MAX_HIERS, MAX_STREAMS, MODEL, needFile, now, out, P1, P2, P3, P9,
+  recordCount, role, runUntil, scratch, SELF, setNow, SIZE,
 } from "./support";
 
 const w = new Writer();
@@ -143,17 +145,56 @@ describe("need()", () => {
 });
 
 describe("the stream table", () => {
-  test("an accept beyond the table's size gets -1 and changes nothing", () => {
+  test("streams that send no JOIN get a share of the table; the oldest gives way after PENDING_EVICT_MS", () => {
     boot();
     becomeRoot();
     clear();
-    for (let i = 0; i < <i32>MAX_STREAMS; i++) expect(core.onStreamAccept(0, P1 + <u32>i)).toBe(i);
+    const share = core.maxPendingInbound();
+    expect(share).toBe(<i32>MAX_STREAMS / PENDING_INBOUND_DIVISOR);
+    for (let i = 0; i < share; i++) expect(core.onStreamAccept(0, P1 + <u32>i)).toBe(i);
+    expect(core.onStreamAccept(0, P9)).toBe(-1); // the share is full, nobody waited long
+    expect(recordCount()).toBe(0);
+    // A handle for our own tree links is still there.
+    expect(allocLink()).toBe(share);
+    // Later, a new joiner takes the place of the oldest silent stream.
+    setNow(PENDING_EVICT_MS);
+    const h = core.onStreamAccept(now, P9);
+    // A fresh handle, never the one just closed: that OUT_CLOSE is still in
+    // the outbox when the host learns the new handle (sweep seed 907).
+    expect(h).toBe(share);
+    expect(countClose(0)).toBe(1);
+    expect(countClose(h)).toBe(0);
+    // A stream that sent its JOIN is a child, no longer pending.
+    frJoin(h, fileXid());
+    expect(countEvent(EV_CHILD_ADDED)).toBe(1);
+    expect(pendingInbound(0)).toBe(share - 1);
+  });
+
+  test("at most MAX_PENDING_PER_PEER silent streams from one address", () => {
+    boot();
+    becomeRoot();
+    clear();
+    for (let i = 0; i < MAX_PENDING_PER_PEER; i++) expect(core.onStreamAccept(0, P1)).toBeGreaterThanOrEqual(0);
+    expect(core.onStreamAccept(0, P1)).toBe(-1);
+    expect(core.onStreamAccept(0, P2)).toBeGreaterThanOrEqual(0); // others are not held up
+    expect(pendingInbound(P1)).toBe(MAX_PENDING_PER_PEER);
+  });
+
+  test("an accept with every handle taken gets -1 and changes nothing", () => {
+    boot();
+    becomeRoot();
+    clear();
+    for (let i = 0; i < <i32>MAX_STREAMS; i++) allocOpen(i);
     expect(core.onStreamAccept(0, P9)).toBe(-1);
     expect(recordCount()).toBe(0);
-    core.onStreamClosed(0, 3); // one freed: usable again
-    expect(core.onStreamAccept(0, P9)).toBe(3);
   });
 });
+
+/** Takes handle `i` for an outbound join attempt (as the core would). */
+function allocOpen(i: i32): void {
+  expect(allocLink()).toBe(i);
+  links[i].open(LINK_JOINING, P3, 0, now);
+}
 
 describe("bad stream frames", () => {
   test("a length prefix of 0 closes the link and is counted", () => {

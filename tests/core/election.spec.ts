@@ -321,7 +321,7 @@ describe("a confirmed root", () => {
     expect(adAt[2]).toBe(t0 + 6000);
   });
 
-  test("a stronger ROOT_AD: merge, connect to the advertised slot", () => {
+  test("a stronger ROOT_AD: a merge walk beside the root role, connect to the advertised slot", () => {
     boot();
     becomeRoot();
     clear();
@@ -332,7 +332,9 @@ describe("a confirmed root", () => {
     expect(ev).not.toBe(0);
     expect(evA(ev)).toBe(P1);
     expect(evB(ev)).toBe(theirs);
-    expect(role()).toBe(ROLE_JOINING);
+    // A strength is only a claim: still root until that tree takes us.
+    expect(role()).toBe(ROLE_ROOT);
+    expect(hiers[0].sideWalk).toBe(true);
     expect(countKind(OUT_CONNECT)).toBe(1);
     expect(recA(findKind(OUT_CONNECT))).toBe(P2);
     expect(recB(findKind(OUT_CONNECT))).toBe(<u32>hiers[0].joinStream);

@@ -19,7 +19,9 @@
 import * as cfg from "../../assembly/config";
 import * as core from "../../assembly/core";
 import { Writer } from "../../assembly/bytes";
-import { EV_CONFIRMED_ROOT, EV_CORRUPT, EV_FILE_DONE, EV_MALFORMED, EV_PARENT_LOST } from "../../assembly/events";
+import {
+  EV_CONFIRMED_ROOT, EV_CORRUPT, EV_FILE_DONE, EV_FLASH_FAILED, EV_LEFT, EV_MALFORMED, EV_MERGE_FAILED, EV_MERGE_PROVEN, EV_PARENT_LOST,
+} from "../../assembly/events";
 import { hiers, ROLE_ATTACHED } from "../../assembly/hierarchy";
 import { OUT_HEADER_BYTES } from "../../assembly/limits";
 import { links, LINK_FREE } from "../../assembly/link";
@@ -220,6 +222,15 @@ export let doneB: u32 = 0;
 export let doneSeq: i32 = -1;
 export let malformed: i32 = 0;
 export let parentLost: i32 = 0;
+export let flashFails: i32 = 0;
+export let flashFailN: u32 = 0;
+export let flashFailA: u32 = 0;
+export let flashFailB: u32 = 0;
+export let mergeFails: i32 = 0;
+export let mergeFailN: u32 = 0;
+export let mergeFailA: u32 = 0;
+export let mergeProofs: i32 = 0;
+export let lefts: i32 = 0;
 
 // Connects and JOINs.
 export let connects: i32 = 0;
@@ -316,6 +327,15 @@ export function hostReset(): void {
   doneSeq = -1;
   malformed = 0;
   parentLost = 0;
+  flashFails = 0;
+  flashFailN = 0;
+  flashFailA = 0;
+  flashFailB = 0;
+  mergeFails = 0;
+  mergeFailN = 0;
+  mergeFailA = 0;
+  mergeProofs = 0;
+  lefts = 0;
   connects = 0;
   lastConnectAddr = 0;
   lastConnectHandle = -1;
@@ -414,6 +434,17 @@ function flashDoneNow(n: u32): void {
     fCount--;
   }
   core.onFlashWritten(now, flashSlot, <i32>n);
+}
+
+/** The flash fails the writes outstanding (onFlashWritten with len -1): the
+ *  model flash forgets them, the core asks again from what was written
+ *  (then drain). */
+export function flashFail(): void {
+  flashNext = flashAcked;
+  fCount = 0;
+  fHead = 0;
+  core.onFlashWritten(now, flashSlot, -1);
+  drain();
 }
 
 /** Forgets the flash reads asked for `h` (the host drops them when that
@@ -589,6 +620,17 @@ function walk(): void {
         doneSeq = seq;
       } else if (code == EV_MALFORMED) malformed++;
       else if (code == EV_PARENT_LOST) parentLost++;
+      else if (code == EV_FLASH_FAILED) {
+        flashFails++;
+        flashFailN = <u32>load<u8>(p, 1);
+        flashFailA = ea;
+        flashFailB = eb;
+      } else if (code == EV_MERGE_FAILED) {
+        mergeFails++;
+        mergeFailN = <u32>load<u8>(p, 1);
+        mergeFailA = ea;
+      } else if (code == EV_MERGE_PROVEN) mergeProofs++;
+      else if (code == EV_LEFT) lefts++;
     } else if (kind == OUT_CLOSE) {
       closes[<i32>b] = closes[<i32>b] + 1;
     } else if (kind == OUT_CONNECT) {
