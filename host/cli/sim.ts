@@ -5,6 +5,7 @@ import { runFleet, FleetOptions, FleetResult, FLEET_DEFAULTS, RelayMode } from "
 import { presetNames } from "../load/presets.js";
 import { formatAddr, addrOf } from "../sim/world.js";
 import { num, parse, UsageError } from "./args.js";
+import type { CoreBuild } from "../sim/core-build.js";
 
 export const SIM_USAGE = `usage: pfs sim [--phones N] [--models M] [--files F] [--seed S]
                [--loss P] [--dup P] [--jitter-ms MS] [--crash C] [--restart R]
@@ -31,8 +32,18 @@ export const SIM_USAGE = `usage: pfs sim [--phones N] [--models M] [--files F] [
   --lan-mbps L    each phone's LAN port (default 100)
   --tftp-blksize B, --tftp-window N   TFTP block size (1428) and window (1: lockstep)
   --rogues K      phones that turn rogue and send corrupted firmware bytes
+  --forgers K     K addresses that are no phone broadcast ROOT_ADs of strength
+                  ffffffff for every file every 2 s and never answer TCP
+  --forgers-rotate  every forged ROOT_AD comes from a new address
   --board NAME    every phone runs this board's core figures (boards/*.json;
                   default: each model's own board)
+  --load-files N  relay only the first N files of the load
+  --flash-read-fail P, --flash-read-flip P   fault phase: a flash read for a
+                  child fails, or brings one bit flipped (caught by its check)
+  --flash-write-fail P  fault phase: a flash write fails (the core retries)
+  --flash-full K  K phones whose flash is full: they must give their files up
+  --core B        the core build: release (default) or debug (its assertions
+                  on; a failed one fails the run, seed named)
   --json          print one JSON object as the last line
   --verbose       print every core event as it happens`;
 
@@ -43,7 +54,10 @@ export const SIM_OPTIONS = {
   restart: { type: "string" }, "root-crashes": { type: "string" }, "interior-crashes": { type: "string" }, partitions: { type: "string" }, late: { type: "string" }, "fault-ms": { type: "string" },
   load: { type: "string" }, mode: { type: "string" }, "wan-kbps": { type: "string" }, "wan-rtt-ms": { type: "string" },
   "lan-mbps": { type: "string" }, "tftp-blksize": { type: "string" }, "tftp-window": { type: "string" }, rogues: { type: "string" },
-  board: { type: "string" },
+  forgers: { type: "string" }, "forgers-rotate": { type: "boolean" },
+  board: { type: "string" }, "load-files": { type: "string" }, "flash-read-fail": { type: "string" }, "flash-read-flip": { type: "string" },
+  "flash-write-fail": { type: "string" }, "flash-full": { type: "string" },
+  core: { type: "string" },
   json: { type: "boolean" }, verbose: { type: "boolean" }, help: { type: "boolean" },
 } as const;
 
@@ -75,7 +89,15 @@ export function simOptionsFrom(values: SimValues, usage: string): Partial<FleetO
     tftpBlksize: num(values["tftp-blksize"], "tftp-blksize", d.tftpBlksize, usage),
     tftpWindow: num(values["tftp-window"], "tftp-window", d.tftpWindow, usage),
     rogues: num(values.rogues, "rogues", d.rogues, usage),
+    forgers: num(values.forgers, "forgers", d.forgers, usage),
+    forgersRotate: values["forgers-rotate"] === true,
     board: values.board as string | undefined,
+    loadFiles: values["load-files"] === undefined ? undefined : num(values["load-files"], "load-files", 0, usage),
+    flashReadFail: num(values["flash-read-fail"], "flash-read-fail", d.flashReadFail, usage),
+    flashReadFlip: num(values["flash-read-flip"], "flash-read-flip", d.flashReadFlip, usage),
+    flashWriteFail: num(values["flash-write-fail"], "flash-write-fail", d.flashWriteFail, usage),
+    flashFull: num(values["flash-full"], "flash-full", d.flashFull, usage),
+    core: (values.core as CoreBuild | undefined) ?? d.core,
   };
 }
 

@@ -7,10 +7,13 @@
 import { listBoards, loadBoard } from "../boards.js";
 import { CFG_NONE, Ev, NEED_DIRECT, NEED_RELAY, NEED_STORE_FORWARD, Role } from "../core/abi.js";
 import { RelayFile } from "../load/blocklist.js";
-import { getPreset, Preset, presetFiles, presetLoadBytes } from "../load/presets.js";
+import { getPreset, Preset, presetFiles } from "../load/presets.js";
 import { tftpAloneMs } from "./wan.js";
-import { checkFleet, CheckReport, HierarchyInfo } from "./check.js";
+import { CORE_BUILDS, CoreBuild, coreModule, isCoreTrap } from "./core-build.js";
+import { COALESCE_MIN_LINKS, MAX_WAKES_PER_HEARTBEAT, probeWakes } from "./wakes.js";
+import { checkFleet, CheckReport, HierarchyInfo, treesSettled } from "./check.js";
 import { SimModel, simCatalog } from "./catalog.js";
+import { ForgerStats, startForgers } from "./forger.js";
 import { Rng } from "./random.js";
 import type { TraceRecorder } from "../trace/recorder.js";
 import { EventObserver, RelayWorld, SimPhone, World, WorldStats } from "./world.js";
@@ -59,6 +62,31 @@ export interface FleetOptions {
   /** Phones that turn rogue during the fault phase: every firmware chunk they
    *  send then carries a bad byte. */
   rogues: number;
+  /** Simulated flash faults during the fault phase, per read for a child:
+   *  a read that fails, a read with one bit flipped (world.ts FlashFaults). */
+  flashReadFail: number;
+  flashReadFlip: number;
+  /** Flash writes that fail during the fault phase, per write (reported to
+   *  the core, which asks again after a backoff, docs/ABI.md §7.3). */
+  flashWriteFail: number;
+  /** Phones whose flash is full for the whole run: every write fails, and
+   *  the core must give each file up (FLASH_FAILED, then LEFT). */
+  flashFull: number;
+  /** Forgers (sim/forger.ts): addresses that broadcast ROOT_ADs of strength
+   *  ffffffff for every XID every 2 s for the whole run and never answer
+   *  TCP; with forgersRotate, each datagram from a new address. */
+  forgers: number;
+  forgersRotate: boolean;
+  /** The core build every phone runs (core-build.ts). Release by default:
+   *  the fastest. */
+  core: CoreBuild;
+  /** Test-only: a compiled core to run instead (a mutated core). */
+  coreModule?: WebAssembly.Module;
+  /** After the run, go on quietly and count timer wake-ups (wakes.ts): a
+   *  core that does not coalesce its links' timers fails the run. */
+  probeWakes?: boolean;
+  /** With a load: relay only its first N components (default: all). */
+  loadFiles?: number;
   observer?: EventObserver;
   /** Records the cores of the phones it wants into a trace. */
   tracer?: TraceRecorder;
@@ -79,6 +107,9 @@ export interface FleetResult {
   orphans: number;
   maxChildren: number;
   convergedMs: number | null;
+  /** With probeWakes: timer wake-ups per heartbeat period of the phones with
+   *  5+ links, once quiet (wakes.ts); null when not measured. */
+  wakesPerHeartbeat: number | null;
   virtualMs: number;
   wallMs: number;
   hierarchies: CheckReport["hierarchies"];
@@ -87,6 +118,10 @@ export interface FleetResult {
     crashes: number; restarts: number; partitions: number; merges: number; moves: number; malformed: number;
     /** Crashes of a phone that was root, or a parent, of a file it had not finished. */
     rootCrashesMidFile: number; interiorCrashesMidFile: number;
+    /** Crashes of a phone that was root of a file it had finished (per file). */
+    rootCrashesDone: number;
+    /** ROOT_ADs the forgers sent (sim/forger.ts). */
+    forgedAds: number;
   };
   /** With a load (issue 3). */
   relay?: RelayResult;
@@ -156,6 +191,13 @@ export const FLEET_DEFAULTS: FleetOptions = {
   tftpBlksize: 1428,
   tftpWindow: 1,
   rogues: 0,
+  flashReadFail: 0,
+  flashReadFlip: 0,
+  flashWriteFail: 0,
+  flashFull: 0,
+  forgers: 0,
+  forgersRotate: false,
+  core: (process.env.PFS_SIM_CORE as CoreBuild | undefined) ?? "release",
 };
 
 /** Limits that keep one run within this machine (2 cores, 24 GiB). */
@@ -184,6 +226,13 @@ export function validateFleet(o: FleetOptions): void {
   if (!Number.isInteger(o.tftpBlksize) || o.tftpBlksize < 8 || o.tftpBlksize > 65464) bad("--tftp-blksize must be from 8 to 65464 (RFC 2348)");
   if (!Number.isInteger(o.tftpWindow) || o.tftpWindow < 1 || o.tftpWindow > 65535) bad("--tftp-window must be from 1 to 65535 (RFC 7440)");
   if (!Number.isInteger(o.rogues) || o.rogues < 0 || o.rogues > o.phones) bad("--rogues must be a whole number of phones, at most --phones");
+  if (!Number.isInteger(o.forgers) || o.forgers < 0 || o.forgers > 64) bad("--forgers must be a whole number from 0 to 64");
+  if (!Number.isInteger(o.flashFull) || o.flashFull < 0 || o.flashFull > o.phones) bad("--flash-full must be a whole number of phones, at most --phones");
+  for (const [name, v] of [["flash-read-fail", o.flashReadFail], ["flash-read-flip", o.flashReadFlip], ["flash-write-fail", o.flashWriteFail]] as const) {
+    if (!(v >= 0 && v <= 1)) bad(`--${name} must be a fraction from 0 to 1 (got ${v})`);
+  }
+  if (!CORE_BUILDS.includes(o.core)) bad(`--core must be one of ${CORE_BUILDS.join(", ")}`);
+  if (o.loadFiles !== undefined && (!Number.isInteger(o.loadFiles) || o.loadFiles < 1)) bad("--load-files must be a whole number from 1");
   if (o.board !== undefined && !listBoards().includes(o.board)) bad(`--board must be one of: ${listBoards().join(", ")}`);
   if (o.load !== undefined) getPreset(o.load);
   else if (o.mode !== "cut-through") bad("--mode needs --load: without a load nothing is relayed");
@@ -197,7 +246,8 @@ export class Fleet {
   readonly hierarchies: HierarchyInfo[] = [];
   readonly catalog: SimModel[];
   private readonly started = performance.now();
-  private readonly counts = { crashes: 0, restarts: 0, partitions: 0, rootCrashesMidFile: 0, interiorCrashesMidFile: 0 };
+  private readonly counts = { crashes: 0, restarts: 0, partitions: 0, rootCrashesMidFile: 0, rootCrashesDone: 0, interiorCrashesMidFile: 0 };
+  private forgerStats: ForgerStats | null = null;
   private readonly quietFrom: number;
   private readonly limitMs: number;
   private goodSince: number | null = null;
@@ -212,7 +262,7 @@ export class Fleet {
       this.preset = getPreset(o.load);
       this.catalog = simCatalog(o.models, this.preset.components.length);
       // Each model relays the preset under its own file names.
-      this.files = this.catalog.map((m) => presetFiles(this.preset!, m.family));
+      this.files = this.catalog.map((m) => presetFiles(this.preset!, m.family).slice(0, o.loadFiles));
       this.catalog.forEach((m, i) => (m.files = this.files[i].map((f) => ({ name: f.name, sizeBytes: f.content.length }))));
     } else {
       this.catalog = simCatalog(o.models, o.files);
@@ -233,14 +283,23 @@ export class Fleet {
       return o.load === undefined ? { ...c, maxTransfers: CFG_NONE, serveBuffers: CFG_NONE } : c;
     });
     const world = (this.world = new World({ seed: o.seed, core: cores[0], coreOf: (model) => cores[model], portDelayMs: 0.15,
-      connectTimeoutMs: 1000, relay: this.relayWorld, tracer: o.tracer }));
+      connectTimeoutMs: 1000, relay: this.relayWorld, tracer: o.tracer, module: o.coreModule ?? coreModule(o.core) }));
     if (o.observer) world.observer = o.observer;
+    if (o.forgers > 0) {
+      // Their own random stream: the rest of the run draws what it would without them.
+      const forgeRng = Rng.derive(o.seed, "forgers");
+      this.forgerStats = startForgers(world, o.forgers, o.forgersRotate, () => this.hierarchies.map((h) => h.xid), () => forgeRng.next());
+    }
     const rng = Rng.derive(o.seed, "scenario");
-    const anyFault = o.loss > 0 || o.dup > 0 || o.jitterMs > 0 || o.crash > 0 || o.partitions > 0 || o.rootCrashes > 0 || o.interiorCrashes > 0 || o.rogues > 0;
+    const anyFault = o.loss > 0 || o.dup > 0 || o.jitterMs > 0 || o.crash > 0 || o.partitions > 0 || o.rootCrashes > 0 || o.interiorCrashes > 0 || o.rogues > 0 ||
+      o.flashReadFail > 0 || o.flashReadFlip > 0 || o.flashWriteFail > 0;
     const faultMs = o.faultMs >= 0 ? o.faultMs : anyFault ? 10_000 : 0;
     const counts = this.counts;
     const total = o.phones + o.late;
     for (let i = 0; i < total; i++) world.addPhone(i % this.catalog.length);
+    // Full flashes draw from a stream of their own: other runs stay as they were.
+    const fullRng = Rng.derive(o.seed, "flash-full");
+    for (let k = 0; k < o.flashFull; k++) fullRng.pick(world.phones.slice(0, o.phones).filter((p) => !p.flashFull)).flashFull = true;
     for (let i = 0; i < o.phones; i++) {
       const p = world.phones[i];
       world.at(rng.next() * o.bootSpreadMs, () => this.bootPhone(p));
@@ -256,6 +315,7 @@ export class Fleet {
     if (anyFault) {
       world.at(0, () => {
         world.faults = { loss: o.loss, dup: o.dup, jitterMs: o.jitterMs };
+        world.flashFaults = { readFail: o.flashReadFail, readFlip: o.flashReadFlip, writeFail: o.flashWriteFail };
       });
       const crashAt = (pickVictim: () => SimPhone | null) => {
         const when = o.bootSpreadMs + rng.next() * Math.max(0, faultMs - o.bootSpreadMs);
@@ -269,7 +329,11 @@ export class Fleet {
           // Was it a root or a parent in the middle of a file it relays?
           for (const slot of p.slotFiles.keys()) {
             const x = p.core!.x;
-            if (x.hierVerified(slot) === 1) continue;
+            if (x.hierVerified(slot) === 1) {
+              // A finished root: its tree must elect a successor meanwhile.
+              if (x.hierRole(slot) === Role.Root) counts.rootCrashesDone++;
+              continue;
+            }
             if (x.hierRole(slot) === Role.Root) counts.rootCrashesMidFile++;
             else if (x.hierChild(slot, 0) !== 0 || x.hierChild(slot, 1) !== 0) counts.interiorCrashesMidFile++;
           }
@@ -322,13 +386,14 @@ export class Fleet {
       }
       world.at(faultMs, () => {
         world.faults = { loss: 0, dup: 0, jitterMs: 0 };
+        world.flashFaults = { readFail: 0, readFlip: 0, writeFail: 0 };
         world.group.fill(0);
       });
     }
     this.quietFrom = Math.max(faultMs, o.bootSpreadMs) + (o.late > 0 ? 2000 + o.bootSpreadMs : 0);
     this.limitMs = this.quietFrom + o.healLimitMs;
     if (this.preset !== undefined) {
-      const loadBytes = presetLoadBytes(this.preset);
+      const loadBytes = this.loadBytes();
       const wan = this.relayWorld!.wan;
       // Time enough for the slowest honest case: everybody fetching alone.
       const alone = tftpAloneMs(loadBytes, wan) * (o.mode === "direct" ? Math.max(1, o.phones + o.late) : 2);
@@ -341,6 +406,11 @@ export class Fleet {
   readonly relayWorld?: RelayWorld;
   private rogueCount = 0;
   private readonly lateQueue: Array<{ p: SimPhone; delayMs: number }> = [];
+
+  /** One model's load: the components relayed (all, or loadFiles of them). */
+  private loadBytes(): number {
+    return this.files[0].reduce((n, f) => n + f.content.length, 0);
+  }
 
   private needFlags(): number {
     const m = this.o.mode;
@@ -359,6 +429,16 @@ export class Fleet {
     return n;
   }
 
+  /** Live phones whose flash is full and whose core gave up every file of
+   *  their model: all a phone can do then (it must never report one done). */
+  private gaveUpCount(): number {
+    let n = 0;
+    for (const p of this.world.phones) {
+      if (p.alive && p.flashFull && p.gaveUp.size >= this.catalog[p.model].files.length) n++;
+    }
+    return n;
+  }
+
 
 
   private bootPhone(p: SimPhone): void {
@@ -370,7 +450,7 @@ export class Fleet {
     m.files.forEach((f, i) => {
       const relay = this.preset === undefined ? undefined : this.files[p.model][i];
       const xid = this.world.need(p, m.model, f.name, f.sizeBytes, 0, relay === undefined ? 0 : this.needFlags(), relay);
-      if (!this.hierarchies.some((h) => h.xid === xid)) this.hierarchies.push({ xid, model: m.model, file: f.name, sizeBytes: f.sizeBytes });
+      if (!this.hierarchies.some((h) => h.xid === xid)) this.hierarchies.push({ xid, model: m.model, file: f.name, sizeBytes: f.sizeBytes, direct: this.o.mode === "direct" });
     });
   }
 
@@ -380,7 +460,15 @@ export class Fleet {
     if (this.done) return true;
     const o = this.o;
     this.t += o.sampleMs;
-    this.world.runUntil(this.t);
+    try {
+      this.world.runUntil(this.t);
+    } catch (e) {
+      if (!isCoreTrap(e)) throw e;
+      // The core broke a promise of its own: the run fails here, seed named.
+      this.trap = `core trap in phone ${this.world.trapPhone} at ${this.world.nowMs.toFixed(3)} ms: ${e.message}`;
+      this.done = true;
+      return true;
+    }
     let good: boolean;
     if (this.preset !== undefined) {
       // Cheap until everybody is done: the tree checks read every core.
@@ -391,17 +479,17 @@ export class Fleet {
         this.lateBootPending = true;
       }
       if (this.lateBootPending && this.world.phones.every((p) => p.gen > 0)) this.lateBootPending = false;
-      good = verified === live && live > 0 && !this.lateBootPending && this.lateQueue.length === 0;
+      good = verified + this.gaveUpCount() === live && live > 0 && !this.lateBootPending && this.lateQueue.length === 0;
       if (good && this.o.mode !== "direct") {
         const last = (this.last = checkFleet(this.world.phones, this.hierarchies, false));
         if (o.onSample) o.onSample(this.t, last);
-        good = last.orphans === 0 && last.hierarchies.every((h) => h.roots === 1 && h.maxDepth <= h.depthBound);
+        good = treesSettled(last, this.hierarchies);
       }
     } else {
       const last = (this.last = checkFleet(this.world.phones, this.hierarchies, false));
       if (o.onSample) o.onSample(this.t, last);
-      good = this.hierarchies.length > 0 && last.orphans === 0 &&
-        last.hierarchies.every((h) => h.roots === 1 && h.members > 0 && h.maxDepth <= h.depthBound);
+      // A hierarchy whose every phone died is settled: nobody needs it.
+      good = this.hierarchies.length > 0 && treesSettled(last, this.hierarchies);
     }
     if (good) {
       if (this.goodSince === null) this.goodSince = this.t;
@@ -414,22 +502,41 @@ export class Fleet {
   }
 
   private lateBootPending = false;
+  private trap: string | null = null;
 
+  /** Runs the finished fleet on to count its timer wake-ups (wakes.ts); a
+   *  core that does not coalesce its links' timers fails the run. */
+  private probeWakes(errors: string[]): number | null {
+    let wakes: number | null;
+    try {
+      wakes = probeWakes(this.world);
+    } catch (e) {
+      if (!isCoreTrap(e)) throw e;
+      errors.unshift(`core trap in phone ${this.world.trapPhone} at ${this.world.nowMs.toFixed(3)} ms (wake probe): ${e.message}`);
+      return null;
+    }
+    if (wakes !== null && wakes > MAX_WAKES_PER_HEARTBEAT) {
+      errors.push(`phones with ${COALESCE_MIN_LINKS}+ links woke ${wakes.toFixed(2)} times per heartbeat when quiet (coalesced timers: at most ${MAX_WAKES_PER_HEARTBEAT})`);
+    }
+    return wakes;
+  }
   result(): FleetResult {
     const final = checkFleet(this.world.phones, this.hierarchies, true);
+    if (this.trap !== null) final.errors.unshift(this.trap);
+
     const relay = this.preset === undefined ? undefined : this.relayResult(final);
     if (relay !== undefined) {
-      if (this.o.mode === "direct") final.errors = final.errors.filter((e) => !/confirmed roots|not attached/.test(e));
-      if (relay.verified !== final.live) final.errors.push(`${final.live - relay.verified} of ${final.live} live phones do not hold the whole load`);
+      const gaveUp = this.gaveUpCount();
+      if (relay.verified + gaveUp !== final.live) final.errors.push(`${final.live - relay.verified - gaveUp} of ${final.live} live phones do not hold the whole load${gaveUp > 0 ? ` (${gaveUp} more gave it up: flash full)` : ""}`);
+      const doneOnFull = this.world.phones.filter((p) => p.alive && p.flashFull && (this.world.relay.fileDone.get(p.index)?.size ?? 0) > 0).length;
+      if (doneOnFull > 0) final.errors.push(`${doneOnFull} phones with a full flash reported a file done`);
       if (relay.corruptHeld !== 0) final.errors.push(`${relay.corruptHeld} bytes that differ from the real files reached flash`);
       if (relay.refetchedBytes !== 0) final.errors.push(`${relay.refetchedBytes} bytes were offered again to phones that held them`);
       if (this.world.relay.nonRootFetches !== 0) final.errors.push(`${this.world.relay.nonRootFetches} server fetches by phones that were not roots`);
-      // Honest phones route around a rogue; one that was root may keep a tree
-      // of phones that finished before it turned. Holding the load checked is
-      // what counts then, not the shape of the trees.
-      if (this.rogueCount > 0) final.errors = final.errors.filter((e) => !/^XID/.test(e));
     }
     const ev = this.world.eventCounts;
+    const virtualMs = Math.round(this.world.nowMs);
+    const wakes = this.o.probeWakes && this.trap === null ? this.probeWakes(final.errors) : null;
     return {
       ok: final.errors.length === 0,
       phones: this.world.phones.length,
@@ -438,13 +545,15 @@ export class Fleet {
       orphans: final.orphans,
       maxChildren: final.maxChildren,
       convergedMs: this.goodSince === null ? null : Math.round(this.goodSince),
-      virtualMs: Math.round(this.world.nowMs),
+      wakesPerHeartbeat: wakes === null ? null : Math.round(wakes * 100) / 100,
+      virtualMs,
       wallMs: Math.round(performance.now() - this.started),
       hierarchies: final.hierarchies,
       errors: final.errors,
       stats: {
         ...this.world.stats,
         ...this.counts,
+        forgedAds: this.forgerStats?.forgedAds ?? 0,
         merges: ev.get(Ev.Merge) ?? 0,
         moves: ev.get(Ev.Moved) ?? 0,
         malformed: ev.get(Ev.Malformed) ?? 0,
@@ -458,7 +567,7 @@ export class Fleet {
   private relayResult(final: CheckReport): RelayResult {
     const w = this.world;
     const preset = this.preset!;
-    const loadBytes = presetLoadBytes(preset);
+    const loadBytes = this.loadBytes();
     let doneMs: number | null = 0;
     let refetched = w.relay.refetchedBytes;
     let corruptBlocks = 0;
@@ -467,6 +576,7 @@ export class Fleet {
       refetched += p.core!.x.refetchedBytes() >>> 0;
       corruptBlocks += p.core!.x.corruptBlocks() >>> 0;
       const done = w.relay.fileDone.get(p.index);
+      if (p.flashFull) continue; // it can hold nothing: it gives its files up
       if (done === undefined || done.size < this.catalog[p.model].files.length) doneMs = null;
       else if (doneMs !== null) doneMs = Math.max(doneMs, ...done.values());
     }
@@ -501,11 +611,11 @@ const singleCache = new Map<string, number>();
  *  WAN into the same flash: the traditional upgrade's best case. Simulated
  *  with the same code, cached per set of figures. */
 export function singleMs(o: FleetOptions): number {
-  const key = JSON.stringify([o.load, o.board, o.wanKbps, o.wanRttMs, o.tftpBlksize, o.tftpWindow, o.lanMbps]);
+  const key = JSON.stringify([o.load, o.loadFiles, o.board, o.wanKbps, o.wanRttMs, o.tftpBlksize, o.tftpWindow, o.lanMbps]);
   const known = singleCache.get(key);
   if (known !== undefined) return known;
   const run = new Fleet({ ...o, phones: 1, models: 1, mode: "direct", loss: 0, dup: 0, jitterMs: 0, crash: 0, rootCrashes: 0,
-    interiorCrashes: 0, partitions: 0, late: 0, rogues: 0, bootSpreadMs: 0, faultMs: 0, stableMs: 0, observer: undefined, onSample: undefined, tracer: undefined,
+    interiorCrashes: 0, partitions: 0, late: 0, rogues: 0, forgers: 0, flashReadFail: 0, flashReadFlip: 0, flashWriteFail: 0, flashFull: 0, bootSpreadMs: 0, faultMs: 0, stableMs: 0, observer: undefined, onSample: undefined, tracer: undefined,
     onCrash: undefined, onRestart: undefined, sampleMs: 50, baseline: true });
   while (!run.step()) {
     /* advance */

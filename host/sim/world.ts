@@ -52,6 +52,35 @@ export interface WorldOptions {
   relay?: RelayWorld;
   /** Records the cores of the phones it wants (pfs trace record). */
   tracer?: TraceRecorder;
+  /** The compiled core every phone runs (release or debug build); by default
+   *  build/pfs.wasm. */
+  module?: WebAssembly.Module;
+}
+
+/** Faults of the simulated flash, as probabilities per operation. */
+export interface FlashFaults {
+  /** A read for a child fails (reported with 0 bytes: the child is dropped
+   *  and re-joins elsewhere). */
+  readFail: number;
+  /** A read brings one bit flipped: the child's block check catches it. */
+  readFlip: number;
+  /** A write fails (reported with a negative length, docs/ABI.md §7.3):
+   *  the core asks for it again after a backoff. */
+  writeFail: number;
+}
+
+/** Test-only ways to break a promise on purpose, so that a test can show the
+ *  check that guards it firing (tests/sim/promises.test.ts). Each counts down
+ *  the times it strikes; all are 0 (off) unless a test sets them. */
+export interface Sabotage {
+  /** DATA frames delivered twice: the child is offered bytes it holds
+   *  (its core counts refetchedBytes). */
+  dataTwice: number;
+  /** Flash writes with a byte flipped on their way in (corruptHeld). */
+  flashWriteFlip: number;
+  /** Phones whose host fetches their file from the server itself when they
+   *  join a tree, root or not (nonRootFetches). */
+  fetchWhenJoined: number;
 }
 
 interface Segment {
@@ -109,6 +138,20 @@ export class SimPhone {
   flashFreeAtMs = 0;
   /** A rogue flips a byte of every firmware chunk it sends. */
   rogue = false;
+  /** onTimer calls into its cores: a core coalesces its links' timers, so
+   *  about one per heartbeat however many links it has. */
+  timerCalls = 0;
+  /** Phones this incarnation caught sending bytes that failed their check
+   *  (event CORRUPT), and when: its core avoids them (assembly/avoid.ts). */
+  readonly caughtFrom = new Map<number, number>();
+  /** Its flash is full: every write fails, and the core gives its files up. */
+  flashFull = false;
+  /** Files (xids) this incarnation's core gave up for its flash (event
+   *  FLASH_FAILED with b = 1). */
+  readonly gaveUp = new Set<number>();
+  /** Per slot: bumped by a failed write, so the writes queued behind it are
+   *  forgotten (the core asks for them again). */
+  readonly flashEpoch = new Map<number, number>();
 
   constructor(readonly index: number, readonly addr: number, readonly model: number, world: World) {
     this.sink = world.sinkFor(this);
@@ -116,15 +159,38 @@ export class SimPhone {
 }
 
 type Item =
-  | { atMs: number; seq: number; kind: "dgram"; to: number; toGen: number; from: number; bytes: Uint8Array }
+  | { atMs: number; seq: number; kind: "dgram"; to: number; toGen: number; from: number; bytes: Uint8Array; src?: number }
   | { atMs: number; seq: number; kind: "syn" | "synack" | "connfail"; conn: Conn }
   | { atMs: number; seq: number; kind: "data"; conn: Conn; toB: boolean; seg: Segment }
   | { atMs: number; seq: number; kind: "fin"; conn: Conn; toB: boolean }
   | { atMs: number; seq: number; kind: "wdone"; conn: Conn; toB: boolean; bytes: number }
-  | { atMs: number; seq: number; kind: "flash"; phone: number; gen: number; slot: number; bytes: number; read: number; tag?: number }
+  | { atMs: number; seq: number; kind: "flash"; phone: number; gen: number; slot: number; bytes: number; read: number; tag?: number; epoch?: number; fail?: boolean }
   | { atMs: number; seq: number; kind: "wan"; job: WanFetch }
   | { atMs: number; seq: number; kind: "timer"; phone: number; gen: number }
   | { atMs: number; seq: number; kind: "call"; fn: () => void };
+
+/** A core asked for something its ABI rules out (docs/ABI.md §6): a write
+ *  or close on a handle it does not hold, a fetch for a slot with no file.
+ *  Like a trap, it fails the run (fleet.ts), naming phone and seed. */
+export class CoreAbiError extends Error {}
+
+/** The phone whose core an agenda item calls (-1: a scheduled call). */
+function phoneOfItem(item: Item): number {
+  switch (item.kind) {
+    case "dgram": return item.to;
+    case "timer": case "flash": return item.phone;
+    case "wan": return item.job.phone;
+    case "syn": return item.conn.b;
+    case "synack": case "connfail": return item.conn.a;
+    case "data": case "fin": return item.toB ? item.conn.b : item.conn.a;
+    case "wdone": return item.toB ? item.conn.a : item.conn.b;
+    default: return -1;
+  }
+}
+
+/** The handle of a fetch the host makes for itself (Sabotage): its bytes go
+ *  nowhere near the core. */
+const HOST_OWN_FETCH = -1;
 
 export interface WorldStats {
   datagramsSent: number;
@@ -139,6 +205,11 @@ export interface WorldStats {
   outboxPeakBytes: number;
   /** Outbox records the cores dropped for want of room (crashed cores too). */
   outboxDropped: number;
+  datagramsDuplicated: number;
+  /** Simulated flash faults injected (FlashFaults). */
+  flashReadFails: number;
+  flashReadFlips: number;
+  flashWriteFails: number;
 }
 
 /** What the relay measured (with a load). */
@@ -165,6 +236,10 @@ export class World {
   readonly phones: SimPhone[] = [];
   readonly agenda = new Agenda<Item>();
   faults: LinkFaults = { loss: 0, dup: 0, jitterMs: 0 };
+  flashFaults: FlashFaults = { readFail: 0, readFlip: 0, writeFail: 0 };
+  readonly sabotage: Sabotage = { dataTwice: 0, flashWriteFlip: 0, fetchWhenJoined: 0 };
+  /** The phone whose core was being called when a call threw (a trap). */
+  trapPhone = -1;
   /** Partition group of each phone; phones talk only within one group. */
   group: number[] = [];
   /** Phones of each model: a datagram for a model's hierarchy only matters
@@ -174,7 +249,8 @@ export class World {
   readonly rng: Rng;
   private readonly netRng: Rng;
   observer: EventObserver | null = null;
-  readonly stats: WorldStats = { datagramsSent: 0, datagramsDelivered: 0, datagramsLost: 0, streamsOpened: 0, streamBytes: 0, coreCalls: 0, events: 0, outboxPeakBytes: 0, outboxDropped: 0 };
+  readonly stats: WorldStats = { datagramsSent: 0, datagramsDelivered: 0, datagramsLost: 0, streamsOpened: 0, streamBytes: 0, coreCalls: 0, events: 0, outboxPeakBytes: 0, outboxDropped: 0,
+    datagramsDuplicated: 0, flashReadFails: 0, flashReadFlips: 0, flashWriteFails: 0 };
   readonly relay: RelayStats = {
     wanBytes: [], wanSkippedBytes: 0, serverContacts: new Set(), nonRootFetches: 0, refetchedBytes: 0, corruptHeld: 0, flashBytesWritten: 0, fileDone: new Map(),
   };
@@ -186,7 +262,10 @@ export class World {
   constructor(readonly opts: WorldOptions) {
     this.rng = Rng.derive(opts.seed, "world");
     this.netRng = Rng.derive(opts.seed, "net");
+    this.flashRng = Rng.derive(opts.seed, "flash");
   }
+
+  private readonly flashRng: Rng;
 
   addPhone(model: number): SimPhone {
     const p = new SimPhone(this.phones.length, addrOf(this.phones.length), model, this);
@@ -209,8 +288,11 @@ export class World {
     for (const xid of p.slots.keys()) this.byXid.get(xid)?.delete(p.index);
     p.slots.clear();
     p.slotFiles.clear();
+    p.caughtFrom.clear(); // a new core starts with an empty avoid list
+    p.gaveUp.clear();
+    p.flashEpoch.clear();
     const figures = this.opts.coreOf?.(p.model) ?? this.opts.core;
-    p.core = new PfsCore({ ...figures, selfAddr: p.addr, seed: this.rng.u32() || 1 }, undefined, this.opts.tracer?.tapFor(p.index) ?? null);
+    p.core = new PfsCore({ ...figures, selfAddr: p.addr, seed: this.rng.u32() || 1 }, this.opts.module, this.opts.tracer?.tapFor(p.index) ?? null);
   }
 
   /** Registers that phone `p` needs (model, file); returns the xid. With a
@@ -277,6 +359,13 @@ export class World {
       event: (xid, code, n, a, b) => {
         this.stats.events++;
         this.eventCounts.set(code, (this.eventCounts.get(code) ?? 0) + 1);
+        if (code === 6 /* Joined */ && this.sabotage.fetchWhenJoined > 0 && p.slots.has(xid >>> 0)) {
+          this.sabotage.fetchWhenJoined--;
+          const slot = p.slots.get(xid >>> 0)!;
+          this.fetch(p, slot, HOST_OWN_FETCH, 0, p.core!.x.hierTotal(slot));
+        }
+        if (code === 17 /* Corrupt */ && (a >>> 0) !== 0) p.caughtFrom.set(indexOf(a >>> 0), this.nowMs);
+        if (code === 20 /* FlashFailed */ && b === 1) p.gaveUp.add(xid >>> 0);
         if (code === 16 /* FileDone */) {
           let m = this.relay.fileDone.get(p.index);
           if (m === undefined) this.relay.fileDone.set(p.index, (m = new Map()));
@@ -314,8 +403,24 @@ export class World {
       return;
     }
     const copies = this.netRng.chance(this.faults.dup) ? 2 : 1;
+    if (copies === 2) this.stats.datagramsDuplicated++;
     for (let i = 0; i < copies; i++) {
       this.agenda.push({ atMs: this.nowMs + this.delay(from, to), seq: 0, kind: "dgram", to, toGen: this.phones[to].gen, from, bytes });
+    }
+  }
+
+  /** A datagram from an address that is no phone (a forger, sim/forger.ts),
+   *  broadcast to the phones of its XID with the fault phase's loss; a
+   *  connect to that address never gets an answer. */
+  forgeDatagram(src: number, bytes: Uint8Array): void {
+    this.stats.datagramsSent++;
+    const xid = bytes.length >= 8 ? ((bytes[4] << 24) | (bytes[5] << 16) | (bytes[6] << 8) | bytes[7]) >>> 0 : -1;
+    for (const q of this.byXid.get(xid) ?? []) {
+      if (this.netRng.chance(this.faults.loss)) {
+        this.stats.datagramsLost++;
+        continue;
+      }
+      this.agenda.push({ atMs: this.nowMs + 2 * this.portDelayMs[q], seq: 0, kind: "dgram", to: q, toGen: this.phones[q].gen, from: q, bytes, src });
     }
   }
 
@@ -337,7 +442,7 @@ export class World {
 
   private write(p: SimPhone, handle: number, view: Uint8Array, isRef: boolean): void {
     const conn = p.handles.get(handle);
-    if (conn === undefined) throw new Error(`phone ${p.index} wrote on unknown handle ${handle}`);
+    if (conn === undefined) throw new CoreAbiError(`phone ${p.index} wrote on unknown handle ${handle}`);
     const toB = conn.a === p.index && conn.aHandle === handle && conn.aGen === p.gen;
     if (!isRef && view.length === 7 && view[2] === 0x15) {
       // A DATA head: it travels with the payload view that follows at once.
@@ -364,6 +469,11 @@ export class World {
     this.stats.streamBytes += bytes.length;
     const atMs = this.nextSegmentMs(p, conn, toB, bytes.length);
     this.agenda.push({ atMs, seq: 0, kind: "data", conn, toB, seg: { bytes, refBytes: isRef ? view.length : 0 } });
+    if (head !== null && this.sabotage.dataTwice > 0) {
+      // Sabotage: the frame again, right behind itself (its view is reported once).
+      this.sabotage.dataTwice--;
+      this.agenda.push({ atMs: this.nextSegmentMs(p, conn, toB, bytes.length), seq: 0, kind: "data", conn, toB, seg: { bytes: bytes.slice(), refBytes: 0 } });
+    }
   }
 
   /** When a segment from `p` arrives: after its port has sent it (LAN
@@ -392,7 +502,7 @@ export class World {
       return;
     }
     const conn = p.handles.get(handle);
-    if (conn === undefined) throw new Error(`phone ${p.index} closed unknown handle ${handle}`);
+    if (conn === undefined) throw new CoreAbiError(`phone ${p.index} closed unknown handle ${handle}`);
     p.handles.delete(handle);
     p.stalled.delete(conn);
     const isA = conn.a === p.index && conn.aHandle === handle && conn.aGen === p.gen;
@@ -416,19 +526,34 @@ export class World {
     const sf = p.slotFiles.get(slot);
     // The checker of checkers: what reaches flash must be the real file.
     const want = sf?.file.stream.subarray(offset, offset + view.length);
+    if (this.sabotage.flashWriteFlip > 0 && view.length > 0) {
+      // Sabotage: what lands in flash is not what the core wrote.
+      this.sabotage.flashWriteFlip--;
+      view = view.slice();
+      view[0] ^= 1;
+    }
     if (want === undefined || want.length !== view.length || Buffer.compare(want, view) !== 0) this.relay.corruptHeld += view.length;
     this.relay.flashBytesWritten += view.length;
     const start = Math.max(this.nowMs, p.flashFreeAtMs);
     p.flashFreeAtMs = start + (view.length * 1000) / relay.flashWriteBytesPerSec;
-    this.agenda.push({ atMs: p.flashFreeAtMs, seq: 0, kind: "flash", phone: p.index, gen: p.gen, slot, bytes: view.length, read: -1 });
+    const fail = p.flashFull || (view.length > 0 && this.flashRng.chance(this.flashFaults.writeFail));
+    if (fail) this.stats.flashWriteFails++;
+    this.agenda.push({ atMs: p.flashFreeAtMs, seq: 0, kind: "flash", phone: p.index, gen: p.gen, slot, bytes: view.length, read: -1, epoch: p.flashEpoch.get(slot) ?? 0, fail });
   }
 
   private flashRead(p: SimPhone, slot: number, offset: number, into: Uint8Array, handle: number, tag: number): void {
     const relay = this.opts.relay!;
     const sf = p.slotFiles.get(slot);
     const src = sf?.file.stream.subarray(offset, offset + into.length);
-    const n = src === undefined ? 0 : src.length;
+    let n = src === undefined ? 0 : src.length;
     if (src !== undefined) into.set(src);
+    if (n > 0 && this.flashRng.chance(this.flashFaults.readFail)) {
+      this.stats.flashReadFails++;
+      n = 0; // the read failed: reported as 0 bytes
+    } else if (n > 0 && this.flashRng.chance(this.flashFaults.readFlip)) {
+      this.stats.flashReadFlips++;
+      into[this.flashRng.int(0, n - 1)] ^= 1 << this.flashRng.int(0, 7);
+    }
     const start = Math.max(this.nowMs, p.flashFreeAtMs);
     p.flashFreeAtMs = start + (n * 1000) / relay.flashReadBytesPerSec;
     this.agenda.push({ atMs: p.flashFreeAtMs, seq: 0, kind: "flash", phone: p.index, gen: p.gen, slot, bytes: n, read: handle, tag });
@@ -436,7 +561,7 @@ export class World {
 
   private fetch(p: SimPhone, slot: number, handle: number, from: number, total: number): void {
     const sf = p.slotFiles.get(slot);
-    if (sf === undefined || this.opts.relay === undefined) throw new Error(`phone ${p.index}: fetch for a slot without a file`);
+    if (sf === undefined || this.opts.relay === undefined) throw new CoreAbiError(`phone ${p.index}: fetch for a slot without a file`);
     this.relay.serverContacts.add(p.index);
     // Only a confirmed root (or a direct fetcher, also a root) may go to the server.
     if (p.core!.x.hierRole(slot) !== 3 /* Role.Root */) this.relay.nonRootFetches++;
@@ -467,7 +592,7 @@ export class World {
 
   private feedWan(p: SimPhone, job: WanFetch): void {
     if (job.pending !== null && job.pending.length > 0) {
-      const took = p.core!.streamData(this.nowMs, job.handle, job.pending);
+      const took = job.handle === HOST_OWN_FETCH ? job.pending.length : p.core!.streamData(this.nowMs, job.handle, job.pending);
       job.pending = job.pending.subarray(took);
       this.settle(p);
       if (job.cancelled || !p.alive) return;
@@ -477,6 +602,7 @@ export class World {
     if (job.pos >= job.stream.length) {
       p.fetches.delete(job.handle);
       this.wanJobs.delete(job);
+      if (job.handle === HOST_OWN_FETCH) return;
       p.core!.closed(this.nowMs, job.handle); // the transfer's last block
       this.settle(p);
       return;
@@ -491,7 +617,12 @@ export class World {
     while (this.agenda.peekMs() <= untilMs) {
       const item = this.agenda.pop()!;
       this.nowMs = item.atMs;
-      this.dispatch(item);
+      try {
+        this.dispatch(item);
+      } catch (e) {
+        this.trapPhone = phoneOfItem(item);
+        throw e;
+      }
     }
     this.nowMs = Math.max(this.nowMs, untilMs);
   }
@@ -510,15 +641,17 @@ export class World {
         const p = this.live(item.phone, item.gen);
         if (p === null || item.atMs !== p.timerAt) return; // superseded
         p.timerAt = Infinity;
+        p.timerCalls++;
         p.core!.timer(this.nowMs);
         this.settle(p);
         return;
       }
       case "dgram": {
         const p = this.live(item.to, item.toGen);
-        if (p === null || !this.sameSide(item.from, item.to)) return;
+        // A forged datagram (src set) comes from no phone, so from every side.
+        if (p === null || (item.src === undefined && !this.sameSide(item.from, item.to))) return;
         this.stats.datagramsDelivered++;
-        p.core!.datagram(this.nowMs, addrOf(item.from), item.bytes);
+        p.core!.datagram(this.nowMs, item.src ?? addrOf(item.from), item.bytes);
         this.settle(p);
         return;
       }
@@ -568,7 +701,13 @@ export class World {
         const p = this.live(item.phone, item.gen);
         if (p === null) return;
         if (item.read >= 0) p.core!.flashRead(this.nowMs, item.read, item.tag ?? 0, item.bytes);
-        else p.core!.flashWritten(this.nowMs, item.slot, item.bytes);
+        else if (item.epoch !== (p.flashEpoch.get(item.slot) ?? 0)) return; // behind a failed write: forgotten
+        else if (item.fail) {
+          // The writes from the flash offset on failed; those queued behind
+          // this one are forgotten (docs/ABI.md §7.3).
+          p.flashEpoch.set(item.slot, (item.epoch ?? 0) + 1);
+          p.core!.flashWritten(this.nowMs, item.slot, -1);
+        } else p.core!.flashWritten(this.nowMs, item.slot, item.bytes);
         this.settle(p);
         return;
       }

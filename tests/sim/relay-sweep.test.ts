@@ -16,9 +16,11 @@ export const RELAY_SWEEP_SEEDS = 200;
 export function relaySweepOptions(seed: number): Partial<FleetOptions> {
   const r = new Rng(seed * 104729 + 3);
   const phones = r.pick([2, 3, 5, 8, 13, 24, 40]);
-  // A rogue root could keep a tree of phones that finished before it turned;
-  // rogue runs crash no roots so that every root crash is an honest one.
-  const rogue = r.chance(0.3) && phones >= 5;
+  // Rogue runs crash roots too: the checker names what a rogue may leave
+  // (check.ts) and checks everything else. One rogue: two that hold both
+  // child slots of a finished root starve every phone that avoids them (a
+  // core defect not fixed yet: seeds 8, 11, 35, 39 and 65 with rogues: 2).
+  const rogues = r.chance(0.3) && phones >= 5 ? 1 : 0;
   // One run in ten carries the real load (its files take minutes of virtual
   // time); the rest the tiny preset over a 64 kbit/s WAN, which still takes
   // longer than the fault phase, so crashes land mid-file.
@@ -27,8 +29,10 @@ export function relaySweepOptions(seed: number): Partial<FleetOptions> {
     seed, phones, models: r.int(1, 2),
     load: real ? "cp7961-9.4.2" : "tiny", wanKbps: real ? 2000 : 64,
     loss: r.next() * 0.3, dup: r.next() * 0.2, jitterMs: r.next() * 5,
-    interiorCrashes: r.int(0, Math.min(2, phones - 1)), rootCrashes: rogue ? 0 : r.int(0, 1),
-    rogues: rogue ? 1 : 0, late: r.int(0, 2), faultMs: 20_000,
+    interiorCrashes: r.int(0, Math.min(2, phones - 1)), rootCrashes: r.int(0, 1),
+    rogues, late: r.int(0, 2), faultMs: 20_000,
+    // The sweep runs the core with its assertions on (22 s, not 10 s).
+    core: "debug",
   };
 }
 

@@ -27,6 +27,7 @@ export function sweepOptions(seed: number): Partial<FleetOptions> {
     interiorCrashes: r.int(0, Math.min(3, phones - 1)),
     partitions: r.int(0, 2),
     late: r.int(0, 3),
+    core: "debug", // the core's assertions on
   };
 }
 
