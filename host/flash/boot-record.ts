@@ -4,6 +4,15 @@
 // than the one the running load was booted from, so a torn write of it (erase
 // or program) can only damage a record nobody needs; its own SHA-256 makes
 // the damage visible, and the highest valid sequence number wins.
+//
+// An update's record is a trial record (MCUboot's "test"): the next power-up
+// boots its slot once and programs the TRIED mark after the record in the
+// same sector; the load, once it has come up, programs the CONFIRMED mark.
+// A power-up that finds TRIED without CONFIRMED passes the record over and
+// boots the record before it: the old load. The marks are outside the
+// record's hash (they are written later, onto erased bytes, once each), and
+// each is MARK_BYTES of zeros read by quorum, so a torn mark reads as set or
+// not set, and one bit flipped on a read changes neither.
 // Byte layout in docs/FLASH.md.
 
 import { HASH_BYTES } from "../core/abi.js";
@@ -16,7 +25,27 @@ export interface BootRecord {
   /** Higher wins; one more than anything on the flash when written. */
   seq: number;
   manifestSha256: Uint8Array;
+  /** Written by an update: boot it once, keep it only once confirmed. */
+  trial: boolean;
 }
+
+/** Byte 7 of a record. A record of this project's first version has 0 there,
+ *  so it reads as confirmed, which is what it was. */
+const STATE_CONFIRMED = 0;
+const STATE_TRIAL = 1;
+
+/** Where the marks go in a record's sector, after the record, each in a
+ *  64-byte line of its own. */
+export const TRIED_MARK_AT = 128;
+export const CONFIRMED_MARK_AT = 192;
+export const MARK_BYTES = 16;
+/** A mark is set when at least this many of its bytes read 0x00: a torn
+ *  program sets it or not, a flipped bit cannot move it. */
+export const MARK_QUORUM = 8;
+/** What a mark is programmed with. */
+export const MARK = new Uint8Array(MARK_BYTES);
+/** The bytes of a record sector that the record and its marks use. */
+export const RECORD_AREA_BYTES = CONFIRMED_MARK_AT + MARK_BYTES;
 
 const MAGIC = 0x42534650; // "PFSB" read as a little-endian u32
 const VERSION = 1;
@@ -32,6 +61,7 @@ export function encodeRecord(r: BootRecord): Uint8Array {
   v.setUint32(0, MAGIC, true);
   v.setUint16(4, VERSION, true);
   out[6] = r.slot;
+  out[7] = r.trial ? STATE_TRIAL : STATE_CONFIRMED;
   v.setUint32(8, r.seq, true);
   out.set(r.manifestSha256, 12);
   out.set(sha256(out.subarray(0, BODY_BYTES)), BODY_BYTES);
@@ -45,6 +75,14 @@ export function decodeRecord(bytes: Uint8Array): Decoded<BootRecord> {
   if (!sameBytes(sha256(bytes.subarray(0, BODY_BYTES)), bytes.subarray(BODY_BYTES, RECORD_BYTES))) return { ok: false, why: "record hash does not match (torn or damaged)" };
   // Hashed, so written by us: a bad field here is a version we do not know.
   const seq = v.getUint32(8, true);
-  if (v.getUint16(4, true) !== VERSION || (bytes[6] !== 0 && bytes[6] !== 1) || bytes[7] !== 0 || seq === 0) return { ok: false, why: "record of an unknown version" };
-  return { ok: true, value: { slot: bytes[6] as Slot, seq, manifestSha256: bytes.slice(12, 12 + HASH_BYTES) } };
+  if (v.getUint16(4, true) !== VERSION || (bytes[6] !== 0 && bytes[6] !== 1) || (bytes[7] !== STATE_CONFIRMED && bytes[7] !== STATE_TRIAL) || seq === 0) return { ok: false, why: "record of an unknown version" };
+  return { ok: true, value: { slot: bytes[6] as Slot, seq, manifestSha256: bytes.slice(12, 12 + HASH_BYTES), trial: bytes[7] === STATE_TRIAL } };
+}
+
+/** Whether the MARK_BYTES read at a mark's place hold it. */
+export function markSet(bytes: Uint8Array): boolean {
+  if (bytes.length !== MARK_BYTES) throw new RangeError(`boot record: a mark is ${MARK_BYTES} bytes (got ${bytes.length})`);
+  let zeros = 0;
+  for (const b of bytes) if (b === 0) zeros++;
+  return zeros >= MARK_QUORUM;
 }

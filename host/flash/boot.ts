@@ -1,13 +1,18 @@
 // What the boot loader does at power-up, reading only: take the newest valid
 // boot record whose slot holds exactly the manifest it names (by SHA-256)
-// with every component verified; else the next record; else any slot whose
-// own manifest verifies, newest first. docs/FLASH.md argues why this finds
-// the old or the new load after a power cut anywhere in an update.
+// with every component verified, passing over a trial record that was booted
+// once and never confirmed; else the next record; else any slot whose own
+// manifest verifies, newest first, a reverted trial last. docs/FLASH.md
+// argues why this finds the old or the new load after a power cut anywhere
+// in an update, its trial or its confirmation. (Writing the TRIED mark when
+// it boots a trial is AbStore.powerUp's, not this file's.)
 
-import { decodeRecord, RECORD_BYTES, type BootRecord } from "./boot-record.js";
+import { CONFIRMED_MARK_AT, decodeRecord, MARK_BYTES, markSet, RECORD_BYTES, TRIED_MARK_AT, type BootRecord } from "./boot-record.js";
+import { CarefulDevice, MAX_FLASH_ATTEMPTS } from "./careful-device.js";
 import type { FlashDevice } from "./device.js";
+import { FlashError } from "./errors.js";
 import { recordSector, slotName, slotStartBytes, SLOTS, type Layout, type Slot } from "./layout.js";
-import { decodeManifest, MAX_MANIFEST_BYTES, sameBytes, type Manifest } from "./manifest.js";
+import { decodeManifest, MAX_MANIFEST_BYTES, sameBytes, type Decoded, type Manifest } from "./manifest.js";
 import { checkComponent, type ComponentCheck } from "./verify.js";
 
 export interface BootResult {
@@ -21,6 +26,8 @@ export interface BootResult {
   reason: string;
   /** The boot record that named the slot; null when none did. */
   recordSeq: number | null;
+  /** The record is a trial not yet booted: a power-up boots it once. */
+  trial: boolean;
   /** One per component of `manifest`. */
   components: ComponentCheck[];
 }
@@ -35,9 +42,15 @@ export interface BootScan {
   nextSeq: number;
 }
 
+/** A record as the boot loader weighs it: confirmed (written confirmed, or a
+ *  trial with its CONFIRMED mark), a trial to boot once, or a trial booted
+ *  once and never confirmed, which is passed over. */
+export type RecordState = "confirmed" | "trial" | "reverted";
+
 export interface RecordRead {
   sector: number;
   record: BootRecord | null;
+  state: RecordState | null;
   /** "valid", or why not. */
   why: string;
 }
@@ -49,25 +62,71 @@ export interface SlotManifest {
   why: string;
 }
 
-export function readRecords(dev: FlashDevice, layout: Layout): RecordRead[] {
+export interface ScanOptions {
+  /** Treat a trial not yet booted as reverted: for a power-up that could not
+   *  program the TRIED mark, and so must not boot the trial at all. */
+  skipTrials?: boolean;
+}
+
+/** A decode that fails is read again, up to MAX_FLASH_ATTEMPTS reads: a bit
+ *  flipped on a read must not make the boot loader pass a record over. A
+ *  read that keeps failing is a record or manifest that is not there. */
+function readDecoded<T>(dev: FlashDevice, offset: number, length: number, decode: (b: Uint8Array) => Decoded<T>): Decoded<T> {
+  let d: Decoded<T> = { ok: false, why: "not read" };
+  for (let n = 0; n < MAX_FLASH_ATTEMPTS; n++) {
+    try {
+      d = decode(dev.read(offset, length));
+    } catch (e) {
+      if (!(e instanceof FlashError)) throw e;
+      d = { ok: false, why: e.message };
+    }
+    if (!d.ok) continue;
+    if (n > 0 && dev instanceof CarefulDevice) dev.healedRead(`${length} bytes at 0x${offset.toString(16)}`);
+    break;
+  }
+  return d;
+}
+
+function markAt(dev: FlashDevice, offset: number): boolean {
+  try {
+    return markSet(dev.read(offset, MARK_BYTES));
+  } catch (e) {
+    // An unreadable mark counts as set: toward the old load, which verified.
+    if (e instanceof FlashError) return true;
+    throw e;
+  }
+}
+
+export function readRecords(dev: FlashDevice, layout: Layout, options: ScanOptions = {}): RecordRead[] {
   const out: RecordRead[] = [];
   for (let i = 0; i < layout.bootRecordSectors; i++) {
     const sector = recordSector(layout, i);
-    const d = decodeRecord(dev.read(sector * layout.sectorBytes, RECORD_BYTES));
-    out.push(d.ok ? { sector, record: d.value, why: "valid" } : { sector, record: null, why: d.why });
+    const at = sector * layout.sectorBytes;
+    const d = readDecoded(dev, at, RECORD_BYTES, decodeRecord);
+    if (!d.ok) {
+      out.push({ sector, record: null, state: null, why: d.why });
+      continue;
+    }
+    if (!d.value.trial || markAt(dev, at + CONFIRMED_MARK_AT)) out.push({ sector, record: d.value, state: "confirmed", why: "valid" });
+    else if (markAt(dev, at + TRIED_MARK_AT)) out.push({ sector, record: d.value, state: "reverted", why: "booted once and never confirmed (reverted)" });
+    else if (options.skipTrials === true) out.push({ sector, record: d.value, state: "reverted", why: "not booted: its TRIED mark does not take, so its trial could not be undone" });
+    else out.push({ sector, record: d.value, state: "trial", why: "valid" });
   }
   return out;
 }
 
 export function readManifest(dev: FlashDevice, layout: Layout, slot: Slot): SlotManifest {
   const area = layout.manifestSectors * layout.sectorBytes;
-  const d = decodeManifest(dev.read(slotStartBytes(layout, slot), Math.min(area, MAX_MANIFEST_BYTES)), { slotBytes: layout.slotBytes, firstComponentBytes: area });
+  const limits = { slotBytes: layout.slotBytes, firstComponentBytes: area };
+  const d = readDecoded(dev, slotStartBytes(layout, slot), Math.min(area, MAX_MANIFEST_BYTES), (b) => decodeManifest(b, limits));
   return d.ok ? { manifest: d.value.manifest, sha256: d.value.sha256, why: "valid" } : { manifest: null, sha256: null, why: d.why };
 }
 
-export function scanBoot(dev: FlashDevice, layout: Layout): BootScan {
-  const records = readRecords(dev, layout);
-  const valid = records.filter((r) => r.record !== null) as Array<RecordRead & { record: BootRecord }>;
+type ValidRecord = RecordRead & { record: BootRecord; state: RecordState };
+
+export function scanBoot(dev: FlashDevice, layout: Layout, options: ScanOptions = {}): BootScan {
+  const records = readRecords(dev, layout, options);
+  const valid = records.filter((r) => r.record !== null) as ValidRecord[];
   valid.sort((a, b) => b.record.seq - a.record.seq || a.sector - b.sector);
   const manifests = SLOTS.map((s) => readManifest(dev, layout, s));
   const nextSeq = 1 + Math.max(0, ...valid.map((r) => r.record.seq), ...manifests.map((m) => m.manifest?.seq ?? 0));
@@ -83,9 +142,9 @@ export function scanBoot(dev: FlashDevice, layout: Layout): BootScan {
     return i < 0 ? null : `${m.components[i].name}: ${checked(s, m)[i].why}`;
   };
   const passed: string[] = [];
-  const boots = (slot: Slot, m: Manifest, record: (RecordRead & { record: BootRecord }) | null, why: string): BootScan => ({
+  const boots = (slot: Slot, m: Manifest, record: ValidRecord | null, why: string): BootScan => ({
     result: {
-      slot, manifest: m, verified: true, recordSeq: record?.record.seq ?? null, components: checked(slot, m),
+      slot, manifest: m, verified: true, recordSeq: record?.record.seq ?? null, trial: record?.state === "trial", components: checked(slot, m),
       reason: passed.length === 0 ? why : `${why}; passed over: ${passed.join("; ")}`,
     },
     keepSector: record?.sector ?? null,
@@ -95,8 +154,9 @@ export function scanBoot(dev: FlashDevice, layout: Layout): BootScan {
   for (const r of valid) {
     const s = r.record.slot;
     const { manifest: m, sha256, why } = manifests[s];
-    const named = `boot record ${r.record.seq} (sector ${r.sector}) names slot ${slotName(s)}`;
-    if (m === null) passed.push(`${named}: ${why}`);
+    const named = `boot record ${r.record.seq} (sector ${r.sector}) names slot ${slotName(s)}${r.state === "trial" ? " on trial" : ""}`;
+    if (r.state === "reverted") passed.push(`boot record ${r.record.seq} (sector ${r.sector}) names slot ${slotName(s)} on trial: ${r.why}`);
+    else if (m === null) passed.push(`${named}: ${why}`);
     else if (!sameBytes(sha256!, r.record.manifestSha256)) passed.push(`${named}, which now holds another manifest`);
     else {
       const bad = firstBad(s, m);
@@ -104,9 +164,13 @@ export function scanBoot(dev: FlashDevice, layout: Layout): BootScan {
       passed.push(`${named}: ${bad}`);
     }
   }
+  // Last resort, only when damage outside any update has hit every record
+  // that could boot: a slot's own manifest. A trial that was reverted comes
+  // after any other slot, then the highest sequence number.
+  const reverted = (s: Slot) => valid.some((r) => r.state === "reverted" && r.record.slot === s && manifests[s].sha256 !== null && sameBytes(manifests[s].sha256!, r.record.manifestSha256));
   const named = (s: Slot) => valid.some((r) => r.record.slot === s);
-  const bySeq = [...SLOTS].sort((a, b) => (manifests[b].manifest?.seq ?? -1) - (manifests[a].manifest?.seq ?? -1));
-  for (const s of bySeq) {
+  const rank = (s: Slot) => (reverted(s) ? 0 : 2 ** 32) + (manifests[s].manifest?.seq ?? -1);
+  for (const s of [...SLOTS].sort((a, b) => rank(b) - rank(a))) {
     const m = manifests[s].manifest;
     if (m === null) {
       if (!named(s)) passed.push(`slot ${slotName(s)}: ${manifests[s].why}`);
@@ -123,7 +187,7 @@ export function scanBoot(dev: FlashDevice, layout: Layout): BootScan {
   const manifest = slot === null ? null : manifests[slot].manifest;
   return {
     result: {
-      slot, manifest, verified: false, recordSeq: valid[0]?.record.seq ?? null,
+      slot, manifest, verified: false, recordSeq: valid[0]?.record.seq ?? null, trial: false,
       reason: `no slot holds a verified load: ${passed.join("; ")}`,
       components: slot !== null && manifest !== null ? checked(slot, manifest) : [],
     },

@@ -4,9 +4,12 @@
 // written. A hole reads as 0x00, which is fine: the store erases before it
 // programs and never trusts a sector it did not erase. Writes go through the
 // page cache; sync() is the barrier the store calls where order matters.
+// A failure of the medium under the file (EIO, a full disk) is thrown as a
+// FlashIoError, as a flash part's driver would report it.
 
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync, ftruncateSync } from "node:fs";
 import { checkGeometry, checkSector, checkSpan, ERASED_BYTE, FlashDevice } from "./device.js";
+import { asFlashIoError, type FlashOp } from "./errors.js";
 
 export class FileDevice implements FlashDevice {
   readonly sectorBytes: number;
@@ -48,14 +51,14 @@ export class FileDevice implements FlashDevice {
 
   erase(sector: number): void {
     checkSector(this, sector);
-    this.writeAll(sector * this.sectorBytes, this.erased);
+    this.writeAll(sector * this.sectorBytes, this.erased, "erase");
   }
 
   program(offset: number, bytes: Uint8Array): void {
     checkSpan(this, offset, bytes.length, "program");
     const merged = this.read(offset, bytes.length);
     for (let i = 0; i < bytes.length; i++) merged[i] &= bytes[i];
-    this.writeAll(offset, merged);
+    this.writeAll(offset, merged, "program");
   }
 
   read(offset: number, length: number): Uint8Array {
@@ -63,7 +66,7 @@ export class FileDevice implements FlashDevice {
     const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
-      const n = readSync(this.handle(), out, done, length - done, offset + done);
+      const n = this.io("read", `${length} bytes at ${offset}`, () => readSync(this.handle(), out, done, length - done, offset + done));
       if (n === 0) throw new Error(`flash: image file ended at ${offset + done}, inside the device`);
       done += n;
     }
@@ -71,7 +74,8 @@ export class FileDevice implements FlashDevice {
   }
 
   sync(): void {
-    fsyncSync(this.handle());
+    // A failed fsync means earlier writes may not be durable: a program failure.
+    this.io("program", "sync", () => fsyncSync(this.handle()));
   }
 
   close(): void {
@@ -82,9 +86,22 @@ export class FileDevice implements FlashDevice {
     closeSync(fd);
   }
 
-  private writeAll(offset: number, bytes: Uint8Array): void {
+  private writeAll(offset: number, bytes: Uint8Array, op: FlashOp): void {
     let done = 0;
-    while (done < bytes.length) done += writeSync(this.handle(), bytes, done, bytes.length - done, offset + done);
+    while (done < bytes.length) {
+      const n = this.io(op, `${bytes.length} bytes at ${offset}`, () => writeSync(this.handle(), bytes, done, bytes.length - done, offset + done));
+      // A write that takes nothing would loop for ever: the image cannot grow.
+      if (n === 0) throw asFlashIoError(new Error("the image file took no bytes"), op, `${bytes.length} bytes at ${offset}`);
+      done += n;
+    }
+  }
+
+  private io<T>(op: FlashOp, what: string, call: () => T): T {
+    try {
+      return call();
+    } catch (e) {
+      throw asFlashIoError(e, op, what);
+    }
   }
 
   private handle(): number {

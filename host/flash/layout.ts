@@ -5,7 +5,7 @@
 // own, so an update can erase a component's sectors without touching another.
 
 import type { Board } from "../boards.js";
-import { RECORD_BYTES } from "./boot-record.js";
+import { RECORD_AREA_BYTES } from "./boot-record.js";
 import { MAX_MANIFEST_BYTES, transferBytesOf } from "./manifest.js";
 
 /** The board's figures (boards/third-gen.json, "flash"). */
@@ -42,7 +42,8 @@ export function makeLayout(f: FlashFigures): Layout {
   const whole = (v: number, name: string, min: number) => {
     if (!Number.isSafeInteger(v) || v < min) throw new RangeError(`flash layout: ${name} must be a whole number from ${min} (got ${v})`);
   };
-  whole(f.sectorBytes, "sectorBytes", RECORD_BYTES);
+  // A record sector holds a record and its trial marks.
+  whole(f.sectorBytes, "sectorBytes", RECORD_AREA_BYTES);
   whole(f.bootRecordSectors, "bootRecordSectors", MIN_BOOT_RECORD_SECTORS);
   whole(f.slotBytes, "slotBytes", f.sectorBytes);
   if (f.slotBytes % f.sectorBytes !== 0) throw new RangeError(`flash layout: slotBytes (${f.slotBytes}) must be whole sectors of ${f.sectorBytes}`);

@@ -2,11 +2,18 @@
 // the block list against the list's SHA-256, every 16 KiB block against its
 // list entry, and the whole content against its SHA-256. It reads one block
 // at a time, as a phone with little RAM would, and says where it failed.
+// A block (or the list) that does not match is read again, up to
+// MAX_FLASH_ATTEMPTS reads: a bit flipped on the way from the part heals on
+// a second read, a bad bit in the part does not. A match is a SHA-256 match,
+// so a read believed is a read that is right. A read that keeps failing is
+// "not verified", never an exception: boot must go on to the other slot.
 
 import { createHash } from "node:crypto";
 import { BLOCK_BYTES, HASH_BYTES } from "../core/abi.js";
 import { sha256 } from "../load/blocklist.js";
+import { CarefulDevice, MAX_FLASH_ATTEMPTS } from "./careful-device.js";
 import type { FlashDevice } from "./device.js";
+import { FlashError } from "./errors.js";
 import { sameBytes, type ComponentEntry } from "./manifest.js";
 
 export interface ComponentCheck {
@@ -17,15 +24,36 @@ export interface ComponentCheck {
 
 /** `slotStartBytes` is the slot's first byte on the device. */
 export function checkComponent(dev: FlashDevice, slotStartBytes: number, c: ComponentEntry): ComponentCheck {
-  const start = slotStartBytes + c.offsetBytes;
-  const list = dev.read(start, c.listBytes);
-  if (!sameBytes(sha256(list), c.listSha256)) return { ok: false, why: "block list does not match its SHA-256" };
+  try {
+    return checkReads(dev, slotStartBytes + c.offsetBytes, c);
+  } catch (e) {
+    if (e instanceof FlashError) return { ok: false, why: e.message };
+    throw e;
+  }
+}
+
+function checkReads(dev: FlashDevice, start: number, c: ComponentEntry): ComponentCheck {
+  const list = readMatching(dev, start, c.listBytes, c.listSha256);
+  if (list === null) return { ok: false, why: "block list does not match its SHA-256" };
   const whole = createHash("sha256");
   for (let k = 0; k * BLOCK_BYTES < c.sizeBytes; k++) {
-    const block = dev.read(start + c.listBytes + k * BLOCK_BYTES, Math.min(BLOCK_BYTES, c.sizeBytes - k * BLOCK_BYTES));
-    if (!sameBytes(sha256(block), list.subarray(k * HASH_BYTES, (k + 1) * HASH_BYTES))) return { ok: false, why: `block ${k} does not match the block list` };
+    const want = list.subarray(k * HASH_BYTES, (k + 1) * HASH_BYTES);
+    const block = readMatching(dev, start + c.listBytes + k * BLOCK_BYTES, Math.min(BLOCK_BYTES, c.sizeBytes - k * BLOCK_BYTES), want);
+    if (block === null) return { ok: false, why: `block ${k} does not match the block list` };
     whole.update(block);
   }
   if (!sameBytes(new Uint8Array(whole.digest()), c.sha256)) return { ok: false, why: "content does not match its SHA-256" };
   return { ok: true, why: "verified" };
+}
+
+/** The bytes at `offset` if one of up to MAX_FLASH_ATTEMPTS reads hashes to
+ *  `want`; null if none does. */
+export function readMatching(dev: FlashDevice, offset: number, length: number, want: Uint8Array): Uint8Array | null {
+  for (let n = 0; n < MAX_FLASH_ATTEMPTS; n++) {
+    const bytes = dev.read(offset, length);
+    if (!sameBytes(sha256(bytes), want)) continue;
+    if (n > 0 && dev instanceof CarefulDevice) dev.healedRead(`${length} bytes at 0x${offset.toString(16)}`);
+    return bytes;
+  }
+  return null;
 }
