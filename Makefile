@@ -47,6 +47,19 @@ build/pfs.debug.wasm: $(CORE_SRC) asconfig.json node_modules/.installed
 	@mkdir -p build
 	$(NPX) asc assembly/index.ts --target debug
 
+# The release build without its assertions, only to measure what they cost
+# (`make bench-asserts`, bench/core-asserts.ts); nothing runs it otherwise.
+.PHONY: bench-asserts
+build/pfs.noassert.wasm: $(CORE_SRC) asconfig.json node_modules/.installed
+	@mkdir -p build
+	$(NPX) asc assembly/index.ts --target release --noAssert -o build/pfs.noassert.asc.wasm
+	$(NPX) wasm-opt $(WASM_OPT_FLAGS) -Oz build/pfs.noassert.asc.wasm -o build/pfs.noassert.opt.wasm
+	@# As for pfs.wasm: whichever of the two is smaller.
+	@if [ $$(stat -c%s build/pfs.noassert.opt.wasm) -lt $$(stat -c%s build/pfs.noassert.asc.wasm) ]; then \
+	  mv build/pfs.noassert.opt.wasm $@; rm -f build/pfs.noassert.asc.wasm; else mv build/pfs.noassert.asc.wasm $@; rm -f build/pfs.noassert.opt.wasm; fi
+bench-asserts: build build/pfs.noassert.wasm
+	node build/js/bench/core-asserts.js
+
 # --- The core as a WASI command (wasi/): `make wasi` ---
 # build/pfs.wasi.wasm: wasi/main.ts with the core linked in and its software
 # SHA-256 (PFS_SOFT_SHA256), through wasi-shim's asconfig, so it imports only
@@ -83,6 +96,39 @@ test: build
 
 bench: build
 	node build/js/bench/run.js
+
+# `make sweep`: the thousand-run fault sweep (host/sim/sweep.ts) on the debug
+# core, on a worker thread per CPU; every run draws its fleet and faults
+# from its seed, and a failure prints the command that reproduces it.
+# `make test` runs the first 40 seeds of it (tests/sim/fault-sweep.test.ts).
+# SWEEP_RUNS=N SWEEP_SEED=S SWEEP_JOBS=J pick another slice.
+.PHONY: sweep
+SWEEP_RUNS ?= 1000
+SWEEP_SEED ?= 1
+SWEEP_JOBS ?= $(shell nproc)
+sweep: build
+	node bin/pfs.js sweep --runs $(SWEEP_RUNS) --seed $(SWEEP_SEED) --jobs $(SWEEP_JOBS) --json
+
+# `make fuzz`: the fuzz target at its full count, 10^6 random and
+# structure-aware mutated datagrams and frames into debug cores while a
+# simulated fleet upgrades (tests/host/fuzz-core.test.ts; `make test` feeds
+# 10^5), and the real-socket attacks at full length: a UDP flood with idle
+# and garbage connections, and 60 s of connection churn during an upgrade of
+# the real-sized load (tests/host/fleet-flood.test.ts). PFS_FUZZ_SEED=N
+# replays a seed.
+.PHONY: fuzz
+FUZZ_INPUTS ?= 1000000
+fuzz: build
+	PFS_FUZZ_INPUTS=$(FUZZ_INPUTS) PFS_FLOOD_LONG=1 node --test build/js/tests/host/fuzz-core.test.js build/js/tests/host/fleet-flood.test.js
+
+# `make test-kills`: the long kill test on real processes: 32 phones upgrading
+# to the real-sized cp7961-9.4.2 load over an emulated WAN while a random
+# phone is killed with SIGKILL every 1 to 4 s and restarted from its own
+# flash, until all hold the load; every image read back against the server's
+# files (tests/host/fleet-kills.test.ts; `make test` runs the tiny load).
+.PHONY: test-kills
+test-kills: build
+	PFS_KILLS_LONG=1 node --test build/js/tests/host/fleet-kills.test.js
 
 # --- The core as C (native/): wasm2c, the trace replayer, board images ---
 # `make replay`: build/native/pfs-replay (and pfs-sha256, pfs-embed-test for

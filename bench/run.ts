@@ -8,7 +8,8 @@
 // bench/results/latest.md (and .json). Ratios, not thresholds: this machine
 // is shared, so wall times vary; virtual-time figures do not.
 
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+import { makeDirs } from "../host/make-dir.js";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FleetOptions, RELAY_MODES, RelayMode, runFleet } from "../host/sim/fleet.js";
@@ -135,7 +136,7 @@ md += `\n## ${netnsTitle}\n\n` + (netnsWhy !== null ? `skipped: ${netnsWhy}\n` :
 md += `\n${await tftpBench()}`;
 
 const dir = join(root, "bench/results");
-mkdirSync(dir, { recursive: true });
+makeDirs(dir);
 writeFileSync(join(dir, "latest.md"), md);
 writeFileSync(join(dir, "latest.json"), JSON.stringify({ case: CASE, tables }, null, 2) + "\n");
 process.stdout.write(`\nwritten to bench/results/latest.md and latest.json\n`);

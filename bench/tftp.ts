@@ -20,6 +20,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import dgram from "node:dgram";
 import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { makeDirs } from "../host/make-dir.js";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -150,7 +151,7 @@ export async function tftpBench(): Promise<string> {
   // writeback, which varies with whatever else the machine does, is not what
   // is compared (measured: it adds 17-30 ms to either on ext4).
   const outDir = existsSync("/dev/shm") ? mkdtempSync("/dev/shm/pfs-tftp-bench-") : join(dir, "out");
-  mkdirSync(outDir, { recursive: true });
+  makeDirs(outDir);
   // World-readable whatever the umask: tftpd-hpa serves nothing else.
   writeFileSync(join(served, "load.bin"), randomBytes(BENCH_FILE_BYTES));
   writeFileSync(join(served, "tiny.bin"), "x");
@@ -214,7 +215,7 @@ export async function tftpBench(): Promise<string> {
       `| client | MB/s | ours/curl |\n|:--|--:|--:|\n` +
       oursServerRows.join("\n") + "\n";
     const results = join(root, "bench/results");
-    mkdirSync(results, { recursive: true });
+    makeDirs(results);
     appendFileSync(join(results, "tftp.md"), table + "\n");
     process.stdout.write(`\n${table}\nappended to bench/results/tftp.md\n`);
     return table;

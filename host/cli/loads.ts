@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { phoneModels } from "../boards.js";
 import { ConfigError, describePfs, PFS_LEVEL_NAMES, PfsLevel, parseMac } from "../load/config.js";
 import { getPreset, presetNames } from "../load/presets.js";
+import { MakeDirError } from "../make-dir.js";
 import { BLOCK_LIST_SUFFIX, makeTftpRoot, MAC_PREFIX, MAX_PHONES, modelFamily, parseMacs, TftpRootResult } from "../load/tftp-root.js";
 import { parse, UsageError } from "./args.js";
 
@@ -158,6 +159,10 @@ export function loadsCommand(argv: string[], out: (line: string) => void): numbe
     });
   } catch (e) {
     if (e instanceof ConfigError) return fail(e.message);
+    if (e instanceof MakeDirError) {
+      process.stderr.write(`pfs loads make: ${e.message}\n`);
+      return 1;
+    }
     const err = e as NodeJS.ErrnoException;
     if (typeof err.code === "string") {
       process.stderr.write(`pfs loads make: cannot write the TFTP root in '${outDir}': ${err.message}\n`);

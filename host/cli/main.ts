@@ -2,6 +2,7 @@
 
 import { demoCommand } from "./demo.js";
 import { simCommand } from "./sim.js";
+import { sweepCommand } from "./sweep.js";
 import { tftpCommand } from "./tftp.js";
 import { tftpdCommand } from "./tftpd.js";
 import { flashCommand } from "./flash.js";
@@ -12,10 +13,12 @@ import { traceCommand } from "./trace.js";
 import { boardsCommand } from "./boards.js";
 import { wasiCommand } from "./wasi.js";
 import { UsageError } from "./args.js";
+import { MakeDirError } from "../make-dir.js";
 
 const USAGE = `usage: pfs <command> [options]
 commands:
   sim     run the deterministic fleet simulator (pfs sim --help)
+  sweep   many seeded simulator runs with faults, on worker threads (pfs sweep --help)
   demo    watch a simulated fleet upgrade through PFS
   phone   boot one phone on real sockets: config, compare, upgrade (pfs phone --help)
   fleet   a fleet of phone processes on this machine, upgraded over real sockets (pfs fleet --help)
@@ -39,6 +42,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case "sim":
         return simCommand(rest, out);
+      case "sweep":
+        return await sweepCommand(rest, out);
       case "demo":
         return await demoCommand(rest, out);
       case "tftpd":
@@ -73,6 +78,25 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`pfs: ${e.message}\n`);
       return 2;
     }
+    // A place the file system will not give us (a folder under /proc, a
+    // read-only disk, a missing parent): one line, whichever command.
+    if (e instanceof MakeDirError) {
+      process.stderr.write(`pfs ${cmd}: ${e.message}\n`);
+      return 1;
+    }
+    const fsError = fileSystemError(e);
+    if (fsError !== undefined) {
+      process.stderr.write(`pfs ${cmd}: ${fsError}\n`);
+      return 1;
+    }
     throw e;
   }
+}
+
+/** A failed file-system call (Node's errors carry its syscall, path and
+ *  code) as one line; undefined for any other error. */
+function fileSystemError(e: unknown): string | undefined {
+  const err = e as (NodeJS.ErrnoException & { dest?: string }) | null;
+  if (!(e instanceof Error) || typeof err?.code !== "string" || typeof err.syscall !== "string" || typeof err.path !== "string") return undefined;
+  return `cannot ${err.syscall} '${err.path}': ${err.code}${typeof err.dest === "string" ? ` (to '${err.dest}')` : ""}`;
 }

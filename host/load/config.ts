@@ -190,9 +190,19 @@ function decode(xml: string | Uint8Array, file: string): string {
 function parseXml(xml: string | Uint8Array, file: string, rootName: string): XmlNode {
   const text = decode(xml, file);
   if (text.trim() === "") throw new ConfigError(`${file}: empty; expected a <${rootName}> document`);
+  // A configuration needs no DTD, and entity declarations are how XML bombs
+  // ("billion laughs") and external entities work: refuse them unread.
+  const dtd = /<!(DOCTYPE|ENTITY)/i.exec(text);
+  if (dtd !== null) throw new ConfigError(`${file}: holds a <!${dtd[1].toUpperCase()} declaration; a configuration file has no DTD or entities, so it is refused unread`);
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
-    throw new ConfigError(`${file}: malformed XML at line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg}`);
+    // The validator reports elements left open as a list in its message.
+    const open = /^Invalid '\[(.*)\]' found\.$/s.exec(valid.err.msg);
+    if (open !== null) {
+      const names = open[1].split(",").map((n) => n.trim().replace(/^"|"$/g, "")).filter((n) => n !== "");
+      throw new ConfigError(`${file}: the XML ends with ${names.map((n) => `<${n}>`).join(", ")} still open: the file is cut short or not well formed`);
+    }
+    throw new ConfigError(`${file}: malformed XML at line ${valid.err.line}, column ${valid.err.col ?? "?"}: ${valid.err.msg}`);
   }
   let doc: XmlNode;
   try {

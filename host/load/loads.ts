@@ -73,6 +73,15 @@ const MAX_RECORD_VALUE_BYTES = 0xffff;
  *  server or a file system would read as anything but one name. */
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 
+/** The one rule for a load or component name (a load's name is its index's
+ *  file name without .loads): a plain file name of 1 to MAX_NAME_CHARS. */
+export function isPlainName(name: string): boolean {
+  return name.length > 0 && name.length <= MAX_NAME_CHARS && NAME_RE.test(name);
+}
+
+/** What isPlainName accepts, in words, for error messages. */
+export const PLAIN_NAME_RULE = `letters, digits, '.', '_', '+', '-', starting with a letter or digit, at most ${MAX_NAME_CHARS}`;
+
 export class LoadsError extends Error {
   /** Byte offset in the file where the problem is, when there is one. */
   readonly offset?: number;
@@ -321,10 +330,8 @@ function text(r: { tag: number; at: number; value: Uint8Array }): string {
 }
 
 function checkName(name: string, what: string, offset: number | undefined): void {
-  if (name.length === 0 || name.length > MAX_NAME_CHARS || !NAME_RE.test(name)) {
-    throw new LoadsError(
-      `${what} '${name.slice(0, 80)}' is not a plain file name (letters, digits, '.', '_', '+', '-', starting with a letter or digit, at most ${MAX_NAME_CHARS})`,
-      offset);
+  if (!isPlainName(name)) {
+    throw new LoadsError(`${what} '${name.slice(0, 80)}' is not a plain file name (${PLAIN_NAME_RULE})`, offset);
   }
 }
 

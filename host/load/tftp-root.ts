@@ -6,7 +6,7 @@
 // the device's own page (docs/LOADS.md).
 
 import { KeyObject } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { phoneModels } from "../boards.js";
 import {
@@ -16,6 +16,7 @@ import {
 import { LoadIndex, loadsKeyId, parseLoads, writeLoads } from "./loads.js";
 import { getPreset, presetFiles } from "./presets.js";
 import { BLOCK_BYTES } from "../core/abi.js";
+import { makeDirs } from "../make-dir.js";
 
 /** The suffix of a component's block-list file. */
 export const BLOCK_LIST_SUFFIX = ".blk";
@@ -122,7 +123,7 @@ export function makeTftpRoot(opts: TftpRootOptions): TftpRootResult {
   );
   const index = parseLoads(indexBytes);
 
-  mkdirSync(opts.outDir, { recursive: true });
+  makeDirs(opts.outDir); // throws MakeDirError: never Node's recursive mkdir, which loops under /proc
   const written: Array<{ name: string; sizeBytes: number }> = [];
   const put = (name: string, data: Uint8Array | string) => {
     writeFileSync(join(opts.outDir, name), data);

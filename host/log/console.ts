@@ -2,7 +2,9 @@
 // "NOT 02:19:24.412095 DLoad: @@@HROOT:XID080027F8 ..."). The core emits
 // binary event records; this is the only place they become text.
 
-import { Ev } from "../core/abi.js";
+import {
+  BAD_COUNT, BAD_FIELD, BAD_FRAME_SIZE, BAD_LENGTH, BAD_MAGIC, BAD_OVERSIZE, BAD_SHORT, BAD_TYPE, BAD_UNEXPECTED, BAD_VERSION, Ev,
+} from "../core/abi.js";
 
 export interface HierarchyNames {
   model: string;
@@ -29,7 +31,33 @@ export function clock(ms: number): string {
 }
 
 const REFUSE_REASONS = ["?", "FULL", "NOT_MEMBER", "CYCLE", "TOO_DEEP"];
-const MALFORMED_REASONS = ["?", "truncated", "bad magic", "bad version", "bad type", "bad count", "trailing bytes", "bad field", "bad frame size"];
+/** The n of event MERGE_FAILED (assembly/events.ts MERGE_*). */
+const MERGE_FAILURES = ["?", "no answer", "refused", "delivered nothing", "link lost"];
+/** Event MALFORMED's n has this bit set for a stream frame, clear for a
+ *  datagram (docs/ABI.md, event 13; assembly/stream.ts). */
+export const MALFORMED_FRAME_BIT = 0x80;
+
+/** A name for every reason the core drops an input for (assembly/wire.ts
+ *  BAD_*, generated into abi.gen.ts); tests check that none is missing. */
+export const MALFORMED_REASON_NAMES: ReadonlyMap<number, string> = new Map([
+  [BAD_SHORT, "truncated"],
+  [BAD_MAGIC, "bad magic"],
+  [BAD_VERSION, "bad version"],
+  [BAD_TYPE, "bad type"],
+  [BAD_COUNT, "bad count"],
+  [BAD_LENGTH, "trailing bytes"],
+  [BAD_FIELD, "bad field"],
+  [BAD_FRAME_SIZE, "bad frame size"],
+  [BAD_UNEXPECTED, "unexpected frame"],
+  [BAD_OVERSIZE, "oversize input"],
+]);
+
+/** The name of a MALFORMED reason (with or without the frame bit); one the
+ *  core added since this host was built still says what it is. */
+export function malformedReason(n: number): string {
+  const reason = n & ~MALFORMED_FRAME_BIT;
+  return MALFORMED_REASON_NAMES.get(reason) ?? `reason ${reason} (unnamed)`;
+}
 
 /** Formats one event; null for events too chatty for a console. `self` is the
  *  phone's own address (ROOT= in the @@@HROOT line). */
@@ -68,9 +96,15 @@ export function formatEvent(
     case Ev.Moved:
       return [line("INF", `${x} Moved up: parent=${formatAddr(a)} depth=${n}`)];
     case Ev.Merge:
-      return [line("NOT", `${x} Second root: merging under ${formatAddr(a)} strength=${hex8(b)}`)];
+      return [line("NOT", `${x} Second root: trying to merge under ${formatAddr(a)} strength=${hex8(b)} (keeping the fetch until it delivers)`)];
+    case Ev.MergeProven:
+      return [line("NOT", `${x} Merged: parent ${formatAddr(a)} delivers checked bytes, server fetch closed`)];
+    case Ev.MergeFailed:
+      return [line("WRN", `${x} Merge under ${formatAddr(a)} failed (${MERGE_FAILURES[n] ?? n}): still root${b > 0 ? `, no merge for ${b} ms` : ""}, source avoided`)];
+    case Ev.FlashFailed:
+      return [line("ERR", `${x} Flash writes from offset ${a} failed (${n} in a row): ${b === 1 ? "file given up" : "retrying"}`)];
     case Ev.Malformed:
-      return [line("WRN", `Dropped malformed ${n & 0x80 ? "frame" : "datagram"} from ${formatAddr(a)}: ${MALFORMED_REASONS[n & 0x7f] ?? n}`)];
+      return [line("WRN", `Dropped malformed ${n & MALFORMED_FRAME_BIT ? "frame" : "datagram"} from ${formatAddr(a)}: ${malformedReason(n)}`)];
     case Ev.Left:
       return [line("INF", `${x} Left the hierarchy`)];
     case Ev.RootAd:

@@ -6,7 +6,7 @@
 // console lines are collected into a live view and a final table.
 
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +16,7 @@ import { FileDevice } from "../flash/file-device.js";
 import { boardLayout, layoutBytes } from "../flash/layout.js";
 import { getPreset, presetFiles } from "../load/presets.js";
 import { makeTftpRoot } from "../load/tftp-root.js";
+import { makeDirs } from "../make-dir.js";
 import { TftpServer } from "../tftp/server.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -51,6 +52,11 @@ export interface FleetRunOptions {
    *  read the images afterwards (`pfs flash ls`). Without it the fleet works
    *  in a temporary folder it removes at the end (about 7 MB per phone). */
   workDir?: string;
+  /** A phone killed with kill() is started again, on its own flash image,
+   *  this long after its process ended (a phone that loses power and comes
+   *  back); its exit is then its last run's. Without it a killed phone stays
+   *  dead. */
+  restartKilledAfterMs?: number;
 }
 
 export interface FleetNet {
@@ -75,9 +81,16 @@ export interface PhoneRun {
   ms: number;
   components: Map<string, { percent: number; via: string }>;
   lines: string[];
-  /** Kills the phone's process at once (SIGKILL: no goodbye on any socket). */
-  kill: () => void;
+  /** Kills the phone's process at once (SIGKILL: no goodbye on any socket);
+   *  false if it was not running. */
+  kill: () => boolean;
   killed: boolean;
+  /** Processes started for this phone, and killed. */
+  starts: number;
+  kills: number;
+  /** Its current process's id (tests read /proc/<pid> for its memory and
+   *  descriptors). */
+  pid?: number;
 }
 
 export interface FleetRunResult {
@@ -108,7 +121,7 @@ export async function runFleetProcesses(o: FleetRunOptions): Promise<FleetRunRes
   getPreset(o.load); // a clear error for an unknown preset, before anything starts
   if (o.net !== undefined && o.net.binds.length < o.phones) throw new Error(`${o.phones} phones need as many addresses (got ${o.net.binds.length})`);
   if (o.workDir !== undefined) {
-    mkdirSync(o.workDir, { recursive: true });
+    makeDirs(o.workDir);
     return await runIn(o.workDir, o);
   }
   const dir = mkdtempSync(join(tmpdir(), "pfs-fleet-"));
@@ -123,7 +136,7 @@ async function runIn(dir: string, o: FleetRunOptions): Promise<FleetRunResult> {
   const started = Date.now();
   const models = MODELS.slice(0, o.models);
   const phones: PhoneRun[] = fleetPhones(o.phones, o.models).map((f, i) => ({
-    index: i, ...f, bind: o.net?.binds[i] ?? f.bind, flash: join(dir, `${f.mac}.flash`), exit: null, ms: 0, components: new Map(), lines: [], kill: () => {}, killed: false,
+    index: i, ...f, bind: o.net?.binds[i] ?? f.bind, flash: join(dir, `${f.mac}.flash`), exit: null, ms: 0, components: new Map(), lines: [], kill: () => false, killed: false, starts: 0, kills: 0,
   }));
   // A TFTP root per model family: the load's index and files, and a config
   // per phone with PFS on (or off).
@@ -164,39 +177,57 @@ async function runIn(dir: string, o: FleetRunOptions): Promise<FleetRunResult> {
 }
 
 function runOne(p: PhoneRun, o: FleetRunOptions, tftp: { host: string; port: number }, flash: string, started: number): Promise<void> {
+  const [cmd, ...args] = [
+    ...(o.net?.wrap(p.index) ?? []), process.execPath,
+    PFS_BIN, "phone", "--mac", p.mac, "--model", p.model, "--tftp", `${tftp.host}:${tftp.port}`, "--flash", flash,
+    "--bind", p.bind, "--port", String(o.port), "--linger", String(o.lingerSec), "--tftp-window", String(o.tftpWindow),
+    ...(o.net === undefined ? [] : ["--broadcast", o.net.broadcast]),
+  ];
   return new Promise((resolve) => {
-    const [cmd, ...args] = [
-      ...(o.net?.wrap(p.index) ?? []), process.execPath,
-      PFS_BIN, "phone", "--mac", p.mac, "--model", p.model, "--tftp", `${tftp.host}:${tftp.port}`, "--flash", flash,
-      "--bind", p.bind, "--port", String(o.port), "--linger", String(o.lingerSec), "--tftp-window", String(o.tftpWindow),
-      ...(o.net === undefined ? [] : ["--broadcast", o.net.broadcast]),
-    ];
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-    p.kill = () => {
-      p.killed = true;
-      child.kill("SIGKILL");
+    const start = () => {
+      p.starts++;
+      const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+      p.pid = child.pid;
+      let running = true;
+      p.kill = () => {
+        if (!running) return false;
+        running = false;
+        p.killed = true;
+        p.kills++;
+        child.kill("SIGKILL");
+        return true;
+      };
+      let buf = "";
+      const take = (chunk: Buffer) => {
+        buf += chunk.toString();
+        let nl: number;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          p.lines.push(line);
+          if (o.verbose) o.out(`${p.bind.padEnd(12)} ${line}`);
+          const m = / DLoad: (\S+) +(\d+)% (\d+) KB (PFS|direct)$/.exec(line);
+          if (m !== null) p.components.set(m[1], { percent: Number(m[2]), via: m[4] });
+          o.onLine?.(p, line);
+        }
+      };
+      child.stdout.on("data", take);
+      child.stderr.on("data", take);
+      child.on("close", (code, signal) => {
+        running = false;
+        p.exit = code ?? (signal === "SIGKILL" ? 137 : 1);
+        p.ms = Date.now() - started;
+        if (signal === "SIGKILL" && o.restartKilledAfterMs !== undefined) {
+          // Powered up again on what its flash holds.
+          p.exit = null;
+          p.lines.push(`(fleet) killed with SIGKILL; starting again from ${flash} in ${o.restartKilledAfterMs} ms`);
+          setTimeout(start, o.restartKilledAfterMs);
+          return;
+        }
+        resolve();
+      });
     };
-    let buf = "";
-    const take = (chunk: Buffer) => {
-      buf += chunk.toString();
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        p.lines.push(line);
-        if (o.verbose) o.out(`${p.bind.padEnd(12)} ${line}`);
-        const m = / DLoad: (\S+) +(\d+)% (\d+) KB (PFS|direct)$/.exec(line);
-        if (m !== null) p.components.set(m[1], { percent: Number(m[2]), via: m[4] });
-        o.onLine?.(p, line);
-      }
-    };
-    child.stdout.on("data", take);
-    child.stderr.on("data", take);
-    child.on("close", (code, signal) => {
-      p.exit = code ?? (signal === "SIGKILL" ? 137 : 1);
-      p.ms = Date.now() - started;
-      resolve();
-    });
+    start();
   });
 }
 

@@ -15,6 +15,7 @@ import { createSocket, Socket as UdpSocket } from "node:dgram";
 import { createServer, Server, Socket, SocketConstructorOpts } from "node:net";
 import { BROADCAST_ADDR, CoreConfig } from "../core/abi.js";
 import { CoreSink, PfsCore } from "../core/core.js";
+import { AcceptGate, acceptLimits } from "./accept-gate.js";
 import { ipToU32, u32ToIp } from "./addr.js";
 
 /** The PFS port: UDP and TCP (IANA "cppdp"; the technote's console log). */
@@ -28,6 +29,21 @@ const MAX_SETTLE_ROUNDS = 16;
  *  cannot take onread (net.Server has no such option), but they carry UP and
  *  JOIN only; DATA flows to the side that connected (docs/PROTOCOL.md §2). */
 const READ_BYTES = 65536;
+/** Connections the kernel queues for us before it drops SYNs. Node's 511
+ *  fills in a few ms of a connection flood, and a real joiner whose SYN is
+ *  dropped waits 1, 3, 7 s... to try again; the kernel caps this at
+ *  net.core.somaxconn (4096 on this machine). We accept as fast as the
+ *  queue fills and close what the gate refuses, so the queue stays short. */
+const LISTEN_BACKLOG = 4096;
+/** After the core closes a stream we send what it queued and a FIN, and
+ *  wait this long for the peer's FIN before resetting: a peer that never
+ *  closes its side must not hold a descriptor for ever. */
+const CLOSE_LINGER_MS = 2_000;
+/** Accepted sockets beyond what the core's stream table holds never get a
+ *  handle; past this many the listener refuses them before any of our code
+ *  runs (net.Server maxConnections). Counted as a multiple of maxStreams so
+ *  that sockets lingering after a close (above) have room. */
+const MAX_CONNECTIONS_PER_STREAM = 2;
 
 /** Where a root's server bytes come from: stream [from, total) of a slot's
  *  list-then-file into `sink`, resolving when it is all delivered. `sink`
@@ -53,6 +69,9 @@ export interface PeerHostOptions {
   flash: SlotFlash;
   onEvent?: (xid: number, code: number, n: number, a: number, b: number) => void;
   log?: (line: string) => void;
+  /** A call into the core threw (a trap: a bug). The host stops calling
+   *  it; without this handler the error is thrown on. */
+  onError?: (e: Error) => void;
 }
 
 interface Stream {
@@ -80,10 +99,15 @@ export class PeerHost {
   private readonly corked = new Set<Socket>();
   /** Where every socket we connected reads into; taken at once each time. */
   private readonly readBuf = Buffer.allocUnsafe(READ_BYTES);
+  /** Per-source limits on accepted connections (./accept-gate.ts). */
+  readonly gate: AcceptGate;
+  /** What a call into the core threw, once it has; nothing runs after. */
+  failure: Error | null = null;
 
   constructor(readonly opts: PeerHostOptions) {
     this.self = ipToU32(opts.bind);
     this.core = new PfsCore({ ...opts.core, selfAddr: this.self, seed: opts.seed || 1 });
+    this.gate = new AcceptGate(acceptLimits(opts.core.maxHierarchies ?? 1));
     this.sink = {
       datagram: (dst, bytes) => this.sendDatagram(dst, bytes),
       connect: (handle, addr) => this.connect(handle, addr),
@@ -107,7 +131,19 @@ export class PeerHost {
     return Date.now() - this.started;
   }
 
+  /** Opens the sockets; if one cannot be opened (the port taken, the
+   *  address not ours), closes those that were, then throws: a UDP socket
+   *  left open would keep a failed phone's process alive for ever. */
   async start(): Promise<void> {
+    try {
+      await this.open();
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  private async open(): Promise<void> {
     const { bind, broadcast, port } = this.opts;
     this.udp = createSocket({ type: "udp4", reuseAddr: true });
     this.udp.on("message", (msg, rinfo) => this.onDatagram(msg, rinfo.address));
@@ -123,9 +159,10 @@ export class PeerHost {
       this.bcast!.bind(port, broadcast, () => resolve());
     });
     this.tcp = createServer((socket) => this.onAccept(socket));
+    this.tcp.maxConnections = MAX_CONNECTIONS_PER_STREAM * (this.opts.core.maxStreams ?? this.core.x.hierCapacity() * 5);
     await new Promise<void>((resolve, reject) => {
       this.tcp!.once("error", reject);
-      this.tcp!.listen(port, bind, () => resolve());
+      this.tcp!.listen({ port, host: bind, backlog: LISTEN_BACKLOG }, () => resolve());
     });
     this.opts.log?.(`+++ Listening on peer TCP port ${port} at ${bind}, UDP ${bind} and ${broadcast}`);
   }
@@ -133,16 +170,33 @@ export class PeerHost {
   /** Runs `fn` against the core, then acts on whatever it asked for. */
   call<T>(fn: () => T): T {
     if (this.closed) return undefined as T;
-    const r = fn();
-    // Draining may free ring room; feeding waiting bytes may ask for more.
-    for (let round = 0; round < MAX_SETTLE_ROUNDS; round++) {
-      this.core.drain(this.sink);
-      if (!this.retryPending()) break;
+    try {
+      const r = fn();
+      // Draining may free ring room; feeding waiting bytes may ask for more.
+      for (let round = 0; round < MAX_SETTLE_ROUNDS; round++) {
+        this.core.drain(this.sink);
+        if (!this.retryPending()) break;
+      }
+      for (const socket of this.corked) socket.uncork();
+      this.corked.clear();
+      this.arm();
+      return r;
+    } catch (e) {
+      // Most calls come from socket and timer callbacks, where a throw would
+      // end the process with a stack trace: hand it to the phone instead.
+      if (this.opts.onError === undefined) throw e;
+      this.fail(e instanceof Error ? e : new Error(String(e)));
+      return undefined as T;
     }
-    for (const socket of this.corked) socket.uncork();
-    this.corked.clear();
-    this.arm();
-    return r;
+  }
+
+  private fail(e: Error): void {
+    if (this.failure !== null) return;
+    this.failure = e;
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.opts.onError?.(e);
   }
 
   private arm(): void {
@@ -178,6 +232,10 @@ export class PeerHost {
 
   // ------------------------------------------------------------ streams
 
+  /** A connection to our port. It reaches the core only when the gate
+   *  admits its source and the core has a handle for it; otherwise it is
+   *  closed at once, unread, so a flood of connections costs a descriptor
+   *  for one turn of the loop each and nothing more. */
   private onAccept(socket: Socket): void {
     let peer: number;
     try {
@@ -186,8 +244,13 @@ export class PeerHost {
       socket.destroy();
       return;
     }
+    if (this.closed || this.gate.admit(peer, this.now()) !== "ok") {
+      socket.destroy();
+      return;
+    }
+    socket.once("close", () => this.gate.release(peer));
     const handle = this.call(() => this.core.accept(this.now(), peer));
-    if (handle < 0) {
+    if (!(handle >= 0)) {
       socket.destroy();
       return;
     }
@@ -356,6 +419,7 @@ export class PeerHost {
     s.closedByCore = true;
     this.streams.delete(handle);
     s.socket.end();
+    setTimeout(() => s.socket.destroy(), CLOSE_LINGER_MS).unref();
   }
 
   // ------------------------------------------------------------ server and flash
@@ -416,8 +480,18 @@ export class PeerHost {
     for (const f of this.fetches.values()) f.abort.abort();
     for (const s of this.streams.values()) s.socket.destroy();
     this.streams.clear();
-    this.udp?.close();
-    this.bcast?.close();
-    await new Promise<void>((resolve) => (this.tcp === null ? resolve() : this.tcp.close(() => resolve())));
+    // Idempotent, and safe after a failed start: a socket whose bind failed
+    // may be closed already (dgram then throws on close).
+    for (const u of [this.udp, this.bcast]) {
+      try {
+        u?.close();
+      } catch {
+        /* not running */
+      }
+    }
+    this.udp = this.bcast = null;
+    const tcp = this.tcp;
+    this.tcp = null;
+    await new Promise<void>((resolve) => (tcp === null ? resolve() : tcp.close(() => resolve())));
   }
 }

@@ -2,20 +2,29 @@
 // load named there with the one it runs, and upgrade when they differ: fetch
 // the load's index straight from the server (the one thing it trusts), then
 // every component through PFS (or straight from the server when PFS is off)
-// into the inactive flash slot, check each one, make the new load active,
-// and linger to serve late peers. Prints console lines in the vendor's style.
+// into the inactive flash slot, check each one, commit the new load on trial,
+// linger to serve late peers, then reboot into it and confirm it once it has
+// read its configuration from the server (./boot-flow.ts). Prints console
+// lines in the vendor's style.
 
 import { existsSync } from "node:fs";
 import { Ev, NEED_DIRECT, NEED_RELAY } from "../core/abi.js";
-import { loadBoard } from "../boards.js";
+import { Board, loadBoard } from "../boards.js";
 import { AbStore, Update } from "../flash/ab-store.js";
 import { FileDevice } from "../flash/file-device.js";
-import { boardLayout, layoutBytes } from "../flash/layout.js";
-import { configuredLoad, DeviceConfig, parseDefaultConfig, parseDeviceConfig, sepFileName, upgradeNeeded } from "../load/config.js";
-import { checkLoadsSignature, LoadIndex, parseLoads } from "../load/loads.js";
+import { IoFaultDevice, type IoFault } from "../flash/io-fault-device.js";
+import { boardLayout, Layout, layoutBytes } from "../flash/layout.js";
+import { configuredLoad, DeviceConfig, sepFileName, upgradeNeeded } from "../load/config.js";
+import type { LoadIndex } from "../load/loads.js";
 import { clock, formatEvent, xidTag } from "../log/console.js";
-import { tftpGet, tftpGetBuffer, TftpError } from "../tftp/client.js";
+import { DropLog, EventBudget } from "../log/throttle.js";
+import { tftpGet, tftpGetBuffer } from "../tftp/client.js";
+import { bootLoop, confirmIfTrial, REBOOT, type BootOutcome, type Say } from "./boot-flow.js";
+import { BoardError, CoreFailure, flashError, FlashImageError, flashStep, PhoneError, SocketError, StallError } from "./errors.js";
+import { componentsToFetch } from "./index-check.js";
 import { PeerHost, PFS_PORT } from "./peer-host.js";
+import { FetchFile, readDefaultConfig, readDeviceConfig, readIndex } from "./server-files.js";
+import { ServerWatch } from "./server-watch.js";
 
 export interface PhoneOptions {
   mac: string;
@@ -33,6 +42,8 @@ export interface PhoneOptions {
    *  this key (a public key in PEM); an unsigned or badly signed index stops
    *  the upgrade. */
   loadsKey?: string;
+  /** Flash faults to inject under the image (tests: io-fault-device.ts). */
+  flashFaults?: IoFault[];
   out: (line: string) => void;
 }
 
@@ -45,7 +56,9 @@ const PROGRESS_STEP_PERCENT = 10;
  *  re-electing and re-joining meanwhile; this is the phone giving up). */
 const STALL_LIMIT_MS = 300_000;
 
-export class PhoneError extends Error {}
+// Every failure is a PhoneError subclass (./errors.ts): the CLI prints it as
+// one line, by type.
+export { PhoneError } from "./errors.js";
 
 interface Component {
   index: number;
@@ -61,28 +74,44 @@ interface Component {
 export async function runPhone(o: PhoneOptions): Promise<number> {
   const started = Date.now();
   const say = (level: string, text: string) => o.out(`${level} ${clock(Date.now() - started)} DLoad: ${text}`);
-  const board = loadBoard(o.board);
-  const layout = boardLayout(board);
-  if (!existsSync(o.flashPath)) throw new PhoneError(`no flash image at ${o.flashPath}: make one with 'pfs flash format --flash ${o.flashPath} --load <name>'`);
-  const dev = FileDevice.open(o.flashPath, layout.sectorBytes, Math.ceil(layoutBytes(layout) / layout.sectorBytes));
-  const store = AbStore.open(dev, layout);
-  const booted = store.boot();
-  const running = booted.verified ? booted.manifest?.loadName : undefined;
-  say("NOT", `booted ${running ?? "(no verified load)"} from slot ${booted.slot === null ? "-" : "AB"[booted.slot]}: ${booted.reason}`);
-
-  // The configuration comes from our own server: it is trusted.
-  const get = (host: string, port: number, file: string) => tftpGetBuffer({ host, port, file, blksize: o.tftpBlksize, tsize: true, localAddress: o.bind });
-  let device: DeviceConfig | undefined;
+  const { board, layout } = phoneBoard(o.board);
+  if (!existsSync(o.flashPath)) throw new FlashImageError(`no flash image at ${o.flashPath}: make one with 'pfs flash format --flash ${o.flashPath} --load <name>'`);
+  const image = flashStep(o.flashPath, "open", () => FileDevice.open(o.flashPath, layout.sectorBytes, Math.ceil(layoutBytes(layout) / layout.sectorBytes)));
+  const dev = o.flashFaults === undefined ? image : new IoFaultDevice(image, o.flashFaults, hashSeed(o.mac));
+  // A flash operation that needed a retry is one line (host/flash/careful-device.ts).
+  const store = flashStep(o.flashPath, "open", () => AbStore.open(dev, layout, { report: (line) => say("WRN", line) }));
+  // The flash outlives a reboot; each boot starts with the boot loader's power-up.
   try {
-    device = parseDeviceConfig(await get(o.tftp.host, o.tftp.port, sepFileName(o.mac)), sepFileName(o.mac));
-  } catch (e) {
-    if (!(e instanceof TftpError && e.code === 1)) throw e;
-    say("WRN", `${sepFileName(o.mac)} not found: using XMLDefault.cnf.xml`);
+    return await bootLoop(store, o.flashPath, say, (booted) => bootOnce(o, { started, say, board, layout, store, booted }));
+  } finally {
+    image.close();
   }
-  const defaults = device?.loadInformation === undefined
-    ? parseDefaultConfig(await get(o.tftp.host, o.tftp.port, "XMLDefault.cnf.xml"))
-    : undefined;
+}
+
+interface BootContext {
+  started: number;
+  say: Say;
+  board: ReturnType<typeof loadBoard>;
+  layout: ReturnType<typeof boardLayout>;
+  store: AbStore;
+  booted: ReturnType<AbStore["powerUp"]>;
+}
+
+/** One boot: configuration, compare, and the upgrade when one is needed;
+ *  REBOOT once a new load is committed (it is then booted on trial). */
+async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, booted }: BootContext): Promise<BootOutcome> {
+  const running = booted.verified ? booted.manifest?.loadName : undefined;
+
+  // The configuration comes from our own server: it is trusted. Each file
+  // is read whole, capped at its size limit (./server-files.ts).
+  const get: FetchFile = ({ host, port }, file, maxBytes) =>
+    tftpGetBuffer({ host, port, file, blksize: o.tftpBlksize, tsize: true, localAddress: o.bind, maxBytes });
+  const device: DeviceConfig | undefined = await readDeviceConfig(get, o.tftp, o.mac);
+  if (device === undefined) say("WRN", `${sepFileName(o.mac)} not found: using XMLDefault.cnf.xml`);
+  const defaults = device?.loadInformation === undefined ? await readDefaultConfig(get, o.tftp) : undefined;
   const target = configuredLoad(device, defaults, o.model);
+  // Reaching the server and reading the configuration is "come up".
+  confirmIfTrial(store, o.flashPath, say);
   if (target === undefined || !upgradeNeeded(target.loadName, running)) {
     say("NOT", `load ${target?.loadName ?? "(none configured)"}: no upgrade needed`);
     return 0;
@@ -94,43 +123,55 @@ export async function runPhone(o: PhoneOptions): Promise<number> {
   say("NOT", `upgrade ${running ?? "(none)"} -> ${target.loadName} (from ${target.from}); peer firmware sharing ${pfs ? "on" : "off"}`);
 
   // The index also comes straight from the server: it says what is right.
-  const indexBytes = await get(loadServer.host, loadServer.port, `${target.loadName}.loads`);
-  if (o.loadsKey !== undefined) {
-    const check = checkLoadsSignature(indexBytes, o.loadsKey);
-    if (!check.ok) throw new PhoneError(`${target.loadName}.loads: its signature does not verify with the configured key: ${check.reason}`);
-    say("NOT", `${target.loadName}.loads: signature verified`);
-  }
-  const index: LoadIndex = parseLoads(indexBytes);
-  const described = index.components.filter((c) => c.sizeBytes !== undefined && c.sha256 !== undefined && c.listSha256 !== undefined);
-  if (described.length !== index.components.length || described.length === 0) {
-    throw new PhoneError(`${target.loadName}.loads does not give every component's size and hashes: it cannot be checked`);
-  }
-  const update: Update = store.beginUpdate(target.loadName, described.map((c) => ({
-    name: c.name, sizeBytes: c.sizeBytes!, sha256: c.sha256!, listSha256: c.listSha256!,
-  })));
+  // Whether this phone can take what it describes is decided before
+  // anything is written (./index-check.ts).
+  const index: LoadIndex = await readIndex(get, loadServer, target.loadName, o.loadsKey, (text) => say("NOT", text));
+  const described = componentsToFetch(index, `${target.loadName}.loads`, layout, board.core.maxFileBytes);
+  const update: Update = flashStep(o.flashPath, "starting the update", () => store.beginUpdate(target.loadName, described));
   const comps: Component[] = described.map((c, i) => ({
     index: i, name: c.name, sizeBytes: c.sizeBytes!, listBytes: Math.ceil(c.sizeBytes! / 16384) * 32, slot: -1, done: false,
     lastPercent: -PROGRESS_STEP_PERCENT, viaPfs: pfs,
   }));
   const bySlot = new Map<number, Component>();
   const byXid = new Map<number, Component>();
+  // What ends the upgrade early, found where it happens (a socket callback,
+  // a fetch, a flash write) and acted on by the progress loop below.
+  let fatal: PhoneError | null = null;
+  const watch = new ServerWatch(`${target.loadName}.loads`, (text) => say("WRN", text));
+  const dbg = (atMs: number, text: string) => o.out(`DBG ${clock(atMs)} DLoad: ${text}`);
+  const drops = new DropLog((atMs, text) => o.out(`WRN ${clock(atMs)} DLoad: ${text}`));
+  const budget = new EventBudget(dbg);
 
   const host = new PeerHost({
     bind: o.bind, broadcast: o.broadcast, port: o.port, seed: hashSeed(o.mac), core: board.core,
     log: (line) => say("DBG", line),
+    onError: (e) => (fatal ??= new CoreFailure(`the core failed: ${e.message} (the old load stays active)`, { cause: e })),
     fetcher: {
       async fetch(slot, from, total, sink, signal) {
         const c = bySlot.get(slot)!;
         say("INF", `${c.name}: fetching from the server at byte ${from}`);
         // The block list first ("<file>.blk"), then the file; TFTP cannot
-        // start mid-file, so bytes before `from` are read and dropped.
-        if (from < c.listBytes) await fetchRange(`${c.name}.blk`, 0, from, c.listBytes, sink, signal);
-        await fetchRange(c.name, c.listBytes, from, total, sink, signal);
+        // start mid-file, so bytes before `from` are read and dropped. Both
+        // must be the sizes the index gives (expectBytes), or the server's
+        // file is not the one the index describes.
+        try {
+          if (from < c.listBytes) await fetchRange(`${c.name}.blk`, 0, from, c.listBytes, sink, signal);
+          await fetchRange(c.name, c.listBytes, from, total, sink, signal);
+        } catch (e) {
+          watch.fetchFailed(c.name, e);
+          throw e;
+        }
       },
     },
     flash: {
       write(slot, offset, bytes) {
-        update.writeAt(bySlot.get(slot)!.index, offset, bytes);
+        try {
+          update.writeAt(bySlot.get(slot)!.index, offset, bytes);
+        } catch (e) {
+          // Not thrown into the core's drain: the upgrade ends, the core waits.
+          fatal ??= flashError(o.flashPath, `writing ${bySlot.get(slot)?.name ?? `slot ${slot}`} at ${offset}`, e);
+          return new Promise<void>(() => {});
+        }
       },
       read(slot, offset, into) {
         try {
@@ -143,16 +184,22 @@ export async function runPhone(o: PhoneOptions): Promise<number> {
     },
     onEvent(xid, code, n, a, b) {
       const c = byXid.get(xid);
-      const lines = formatEvent(Date.now() - started, host.self, xid, code, n, a, b, c === undefined ? undefined : { model: o.model, file: c.name });
-      if (lines !== null && code !== Ev.RootAd) for (const l of lines) o.out(l);
+      const atMs = Date.now() - started;
       if (code === Ev.FileDone && c !== undefined) c.done = true;
+      if (code === Ev.Corrupt && a === 0 && c !== undefined) watch.corrupt(c.name, b);
+      // Drops are counted and summarized (host/log/throttle.ts); every
+      // other kind of line is rationed, since peers can provoke them too.
+      if (code === Ev.Malformed) return drops.add(atMs, n, a);
+      const lines = formatEvent(atMs, host.self, xid, code, n, a, b, c === undefined ? undefined : { model: o.model, file: c.name });
+      if (lines === null || code === Ev.RootAd || !budget.allow(atMs, code, Ev[code] ?? `event ${code}`)) return;
+      for (const l of lines) o.out(l);
     },
   });
 
   async function fetchRange(file: string, base: number, from: number, end: number, sink: (chunk: Uint8Array) => Promise<void>, signal: AbortSignal) {
     await tftpGet({
       host: loadServer.host, port: loadServer.port, file, blksize: o.tftpBlksize, windowsize: o.tftpWindow, tsize: true,
-      localAddress: o.bind, signal,
+      localAddress: o.bind, signal, expectBytes: end - base,
       onData: async (chunk, offset) => {
         const at = base + offset;
         const skip = Math.max(0, Math.min(chunk.length, from - at));
@@ -162,13 +209,22 @@ export async function runPhone(o: PhoneOptions): Promise<number> {
     });
   }
 
-  await host.start();
+  try {
+    await host.start();
+  } catch (e) {
+    throw new SocketError(`cannot open the PFS sockets on ${o.bind} port ${o.port}: ${(e as Error).message}`, { cause: e });
+  }
+  const flushLogs = setInterval(() => {
+    drops.flush(Date.now() - started);
+    budget.flush(Date.now() - started);
+  }, 1000).unref();
   try {
     for (const c of comps) {
       const flags = NEED_RELAY | (pfs ? 0 : NEED_DIRECT);
       const file = index.components[c.index];
       c.slot = host.call(() => host.core.need(host.now(), o.model, c.name, c.sizeBytes, 0, flags, file.listSha256));
-      if (c.slot < 0) throw new PhoneError(`the core could not take ${c.name} (${c.slot}): board figures too small for this load?`);
+      if (fatal !== null) throw fatal;
+      if (c.slot < 0) throw new CoreFailure(`the core could not take ${c.name} (${c.slot}): board figures too small for this load?`);
       bySlot.set(c.slot, c);
       byXid.set(host.core.xidOf(o.model, c.name), c);
       say("INF", `${xidTag(host.core.xidOf(o.model, c.name))} need ${c.name} (${c.sizeBytes} bytes) ${pfs ? "through PFS" : "directly from the server"}`);
@@ -178,12 +234,14 @@ export async function runPhone(o: PhoneOptions): Promise<number> {
     let lastTotal = -1;
     while (comps.some((c) => !c.done)) {
       await new Promise((r) => setTimeout(r, 200));
+      fatal ??= watch.failure;
+      if (fatal !== null) throw fatal;
       const total = comps.reduce((sum, c) => sum + (host.core.x.hierHeld(c.slot) >>> 0), 0);
       if (total !== lastTotal) {
         lastTotal = total;
         lastMoved = Date.now();
       } else if (Date.now() - lastMoved > STALL_LIMIT_MS) {
-        throw new PhoneError(`no progress for ${STALL_LIMIT_MS / 1000} s: giving up (the old load stays active)`);
+        throw new StallError(`no progress for ${STALL_LIMIT_MS / 1000} s: giving up (the old load stays active)`);
       }
       for (const c of comps) {
         const held = Math.max(0, (host.core.x.hierHeld(c.slot) >>> 0) - c.listBytes);
@@ -195,18 +253,32 @@ export async function runPhone(o: PhoneOptions): Promise<number> {
       }
     }
     for (const c of comps) {
-      if (!update.verify(c.index)) throw new PhoneError(`${c.name} does not verify in flash after the transfer`);
+      if (!flashStep(o.flashPath, `checking ${c.name}`, () => update.verify(c.index))) {
+        throw new FlashImageError(`${c.name} in flash does not match its SHA-256 in the index after the transfer (the old load stays active)`);
+      }
     }
-    update.commit();
-    say("NOT", `load ${target.loadName} verified in flash and active (${comps.length} components)`);
-    // Serve late peers for a while, then leave.
+    flashStep(o.flashPath, "making the new load active", () => update.commit());
+    say("NOT", `load ${target.loadName} verified in flash and active from the next boot, on trial (${comps.length} components)`);
+    // Serve late peers for a while, then boot the new load.
     if (o.lingerSec > 0) {
       say("INF", `lingering ${o.lingerSec} s to serve peers`);
       await new Promise((r) => setTimeout(r, o.lingerSec * 1000));
     }
-    return 0;
+    return REBOOT;
   } finally {
+    clearInterval(flushLogs);
+    drops.flush(Date.now() - started, true);
     await host.stop();
+  }
+}
+
+/** The phone's board and its flash layout, or a BoardError. */
+function phoneBoard(name: string): { board: Board; layout: Layout } {
+  try {
+    const board = loadBoard(name);
+    return { board, layout: boardLayout(board) };
+  } catch (e) {
+    throw new BoardError(`--board ${name}: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -13,7 +13,7 @@ import { DATA_HEADER_BYTES, ERROR_CODE, OPCODE, TftpOption, decode, encodeAck, e
 
 /** A number is a TFTP error code, from the server or sent by us (ERROR_CODE);
  *  the strings are failures of our own side. */
-export type TftpErrorCode = number | "timeout" | "aborted" | "protocol" | "size" | "io";
+export type TftpErrorCode = number | "timeout" | "aborted" | "protocol" | "size" | "limit" | "io";
 
 export class TftpError extends Error {
   override name = "TftpError";
@@ -46,6 +46,15 @@ export interface TftpGetOptions {
    *  transfer (after acknowledging the current window) until it settles. */
   onData?: (chunk: Uint8Array, offset: number) => void | Promise<void>;
   signal?: AbortSignal;
+  /** The most bytes the caller takes. A tsize above it is refused as soon
+   *  as the OACK says so (ERROR 3 to the server, code "limit"); without
+   *  tsize the transfer stops at the first block that passes it. So a
+   *  server cannot make us read more than this, whatever it sends. */
+  maxBytes?: number;
+  /** The file's size as the caller already knows it (from a trusted index):
+   *  a tsize that differs, a file that runs past it or one that ends short
+   *  of it fails with code "size", before any byte past it is handed on. */
+  expectBytes?: number;
 }
 
 export interface TftpGetResult {
@@ -65,6 +74,10 @@ export const RECEIVE_BUFFER_BYTES = 4 << 20;
 /** RFC 1350 section 6: after the final ACK we linger ("dally") to ACK the last
  *  DATA again should it come back because our ACK was lost; this long at most. */
 export const DALLY_MAX_MS = 2_000;
+/** What tftpGetBuffer holds in memory at most when its caller gives no
+ *  maxBytes: the largest component a phone's flash slot takes (16 MiB) with
+ *  room to spare. Callers that know their file's limit pass it. */
+export const BUFFER_MAX_DEFAULT_BYTES = 64 << 20;
 
 /** Server answers to an optioned request after which we ask again without
  *  options: 8 is RFC 2347's refusal; 0 and 4 are what pre-RFC 2347 servers
@@ -81,6 +94,9 @@ export async function tftpGet(opts: TftpGetOptions): Promise<TftpGetResult> {
   if (!Number.isInteger(retries) || retries < 0) throw new RangeError(`retries must be a whole number (got ${retries})`);
   const timeoutSec = opts.timeoutSec ?? CLIENT_TIMEOUT_DEFAULT_SEC;
   if (!(timeoutSec > 0)) throw new RangeError(`timeoutSec must be positive (got ${timeoutSec})`);
+  for (const [name, v] of [["maxBytes", opts.maxBytes], ["expectBytes", opts.expectBytes]] as const) {
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new RangeError(`${name} must be a whole number of bytes (got ${v})`);
+  }
   const options = requestOptions(opts);
   // Checks the name and the 512-byte limit before anything is sent.
   encodeRequest("rrq", opts.file, "octet", options);
@@ -95,12 +111,15 @@ export async function tftpGet(opts: TftpGetOptions): Promise<TftpGetResult> {
   return second;
 }
 
-/** The whole file in memory; onData, if given, still sees every block. */
+/** The whole file in memory, never more than `maxBytes` of it
+ *  (BUFFER_MAX_DEFAULT_BYTES when not given); onData, if given, still sees
+ *  every block. */
 export async function tftpGetBuffer(opts: TftpGetOptions): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   const result = await tftpGet({
     ...opts,
+    maxBytes: opts.maxBytes ?? BUFFER_MAX_DEFAULT_BYTES,
     onData: (chunk, offset) => {
       // Each datagram arrives in a buffer of its own, so a view is enough.
       chunks.push(chunk);
@@ -317,6 +336,7 @@ class Download {
             return;
           }
           this.terms = verdict.negotiated;
+          if (!this.announcedSizeFits()) return;
           this.state = "data";
           this.progress();
           this.ackLastInOrder(); // ACK 0
@@ -378,6 +398,7 @@ class Download {
       this.abort(ERROR_CODE.NOT_DEFINED, new TftpError("size", `'${this.opts.file}': ${last ? "ended at" : "already"} ${this.bytes} bytes, but the server announced tsize ${tsize}`));
       return;
     }
+    if (!this.receivedSizeFits(last)) return;
     if (last) {
       // The final ACK only once the consumer has the last block: if it fails,
       // the server must not log a complete transfer.
@@ -390,6 +411,40 @@ class Download {
     // ACK before handing the block on: the next window travels while we work.
     if (this.sinceAck >= windowsize) this.ackLastInOrder();
     this.consume(data, offset, undefined);
+  }
+
+  /** The OACK's tsize against the caller's limits: false (and the transfer
+   *  refused) when the file is larger than maxBytes or not the size the
+   *  caller knows. RFC 2349: a client may abort on the size with ERROR 3. */
+  private announcedSizeFits(): boolean {
+    const { tsize } = this.terms;
+    const { maxBytes, expectBytes, file } = this.opts;
+    if (tsize === undefined) return true;
+    if (maxBytes !== undefined && tsize > maxBytes) {
+      this.abort(ERROR_CODE.DISK_FULL, new TftpError("limit", `'${file}' is ${tsize} bytes (tsize); we take at most ${maxBytes}`));
+      return false;
+    }
+    if (expectBytes !== undefined && tsize !== expectBytes) {
+      this.abort(ERROR_CODE.NOT_DEFINED, new TftpError("size", `'${file}' is ${tsize} bytes on the server (tsize), not the ${expectBytes} expected`));
+      return false;
+    }
+    return true;
+  }
+
+  /** The bytes received so far against the caller's limits; for servers that
+   *  give no tsize (or lie about it), checked on every block. */
+  private receivedSizeFits(last: boolean): boolean {
+    const { maxBytes, expectBytes, file } = this.opts;
+    if (maxBytes !== undefined && this.bytes > maxBytes) {
+      this.abort(ERROR_CODE.DISK_FULL, new TftpError("limit", `'${file}' runs past ${maxBytes} bytes, the most we take: stopped`));
+      return false;
+    }
+    if (expectBytes !== undefined && (this.bytes > expectBytes || (last && this.bytes !== expectBytes))) {
+      const what = last ? `ends at ${this.bytes} bytes` : `runs past ${expectBytes} bytes`;
+      this.abort(ERROR_CODE.NOT_DEFINED, new TftpError("size", `'${file}' ${what} on the server, not the ${expectBytes} expected`));
+      return false;
+    }
+    return true;
   }
 
   /** Hands a block to onData; a promise pauses the transfer until it settles. */

@@ -6,7 +6,8 @@
 // Run by `make board` after `make build`:
 //   node build/js/host/tools/board-header.js mps2-an385 build/boards/mps2-an385
 
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { makeDirs } from "../make-dir.js";
 import { join } from "node:path";
 import { Board, loadBoard } from "../boards.js";
 import { checkBudget, coreMemory, WASM_PAGE_BYTES } from "../board-figures.js";
@@ -106,7 +107,7 @@ function main(argv: string[]): void {
   // The core, with this board's figures, must fit the static array the
   // image gives it, and that array the board's budget (pfs boards).
   checkBudget(coreMemory(board));
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   writeIfChanged(join(dir, "board.h"), boardHeader(board));
   writeIfChanged(join(dir, "board-memory.ld"), boardMemoryLd(board));
   writeIfChanged(join(dir, "cpu-flags"), `-mcpu=${boardFigures(board).cpu} -mthumb\n`);

@@ -6,7 +6,8 @@
 // Run by `make` before tsc (with tsx, since the host is not compiled yet):
 //   npx tsx host/tools/gen-abi.ts build/abi-numbers.wasm host/core/abi.gen.ts build/gen/pfs_abi.h
 
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { makeDirs } from "../make-dir.js";
 import { dirname } from "node:path";
 
 /** Groups that become TypeScript enums (host code names them Role.Root). */
@@ -79,7 +80,7 @@ function main(argv: string[]): void {
   const [wasm, tsOut, hOut] = argv;
   const nums = readNumbers(wasm);
   for (const [path, text] of [[tsOut, typescriptOf(nums)], [hOut, cHeaderOf(nums)]]) {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirs(dirname(path));
     // Rewrite only on change, so make and tsc see no needless update.
     let old = "";
     try {

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -178,8 +178,8 @@ test("the active slot is byte-for-byte untouched during an update; commit writes
 
 test("boot falls back: a damaged active slot, a damaged manifest, a damaged newest record", () => {
   const cases: Array<[string, (dev: MemoryDevice, layout: Layout, store: AbStore) => void, RegExp]> = [
-    ["a component", (dev, layout, store) => damage(dev, layout, 1, store.boot().manifest!, 2, 777), /boot record 2 \(sector 1\) names slot B: apps62\.tiny\.sbn: block 0 does not match the block list/],
-    ["the manifest", (dev, layout) => dev.program(slotStartBytes(layout, 1) + 20, Uint8Array.of(0)), /names slot B: manifest hash does not match/],
+    ["a component", (dev, layout, store) => damage(dev, layout, 1, store.boot().manifest!, 2, 777), /boot record 2 \(sector 1\) names slot B on trial: apps62\.tiny\.sbn: block 0 does not match the block list/],
+    ["the manifest", (dev, layout) => dev.program(slotStartBytes(layout, 1) + 20, Uint8Array.of(0)), /names slot B on trial: manifest hash does not match/],
     ["the newest record", (dev, layout) => dev.program(layout.sectorBytes + 50, Uint8Array.of(0)), /^boot record 1 \(sector 0\) names slot A; every component verifies$/],
     ["the newest record, erased", (dev) => dev.erase(1), /^boot record 1 \(sector 0\) names slot A/],
   ];
@@ -303,6 +303,43 @@ test("pfs flash ls exits 1 and says what failed when no load verifies", () => {
     assert.match(out.components[0].why, /block 0 does not match/);
     const text = pfs("flash", "ls", "--flash", img);
     assert.match(text.stdout, /NO VERIFIED LOAD .*\n.*\n.*NOT VERIFIED: block 0/, text.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("pfs flash format takes a load name by the one load-name rule, in one line, exit 2, leaving no image behind", () => {
+  const dir = mkdtempSync(join(tmpdir(), "pfs-flash-cli-"));
+  try {
+    const bad: Array<[string, RegExp]> = [
+      ["bogus load/../!!", /^pfs: flash format: --load: 'bogus load\/\.\.\/!!' \(16 characters\) is not a load name \(letters, digits, '\.', '_', '\+', '-', starting with a letter or digit, at most 255\)\n$/],
+      ["", /^pfs: flash format: --load: '' \(0 characters\) is not a load name/],
+      ["L".repeat(300), /^pfs: flash format: --load: 'L{80}\.\.\.' \(300 characters\) is not a load name/],
+      [".hidden", /is not a load name/],
+      ["L".repeat(65), /^pfs: flash format: --load: 'L{65}' is 65 bytes; a flash manifest holds a load name of at most 64\n$/],
+    ];
+    for (const [name, message] of bad) {
+      const img = join(dir, "x.img");
+      const r = pfs("flash", "format", "--flash", img, "--load", name);
+      assert.equal(r.status, 2, `'${name}': exit ${r.status} ${r.stderr}`);
+      assert.match(r.stderr, message, name);
+      assert.equal(r.stderr.trim().split("\n").length, 1, `'${name}': one line`);
+      assert.equal(existsSync(img), false, `'${name}': no image left behind`);
+    }
+    // A format that fails after the image was made (the preset does not fit
+    // the board's slot) removes the image it made.
+    const img = join(dir, "small.img");
+    const r = pfs("flash", "format", "--flash", img, "--load", "SCCP41.BIG", "--board", "mcu", "--preset", "cp7961-9.4.2");
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^pfs: flash format: flash layout: the load needs \d+ bytes of a slot .*, the slot has 4194304\n$/);
+    assert.equal(existsSync(img), false, "the image it made is gone");
+    // A name the rule takes is taken; ls shows both slots' states.
+    const ok = join(dir, "ok.img");
+    assert.equal(pfs("flash", "format", "--flash", ok, "--load", "SCCP41.9-4-2SR2+x_y").status, 0);
+    const ls = JSON.parse(pfs("flash", "ls", "--flash", ok, "--json").stdout);
+    assert.equal(ls.state, "active");
+    assert.deepEqual(ls.slots.map((s: { slot: string; state: string }) => `${s.slot}:${s.state}`), ["A:active", "B:empty"]);
+    assert.match(pfs("flash", "ls", "--flash", ok).stdout, /slot A: active +SCCP41\.9-4-2SR2\+x_y \(seq 1\): the next power-up boots it\n  slot B: empty/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -21,7 +21,7 @@ import { TftpError, TftpGetOptions, tftpGet, tftpGetBuffer } from "../../host/tf
 import { TftpServer } from "../../host/tftp/server.js";
 import { Packet, decode, encodeAck, encodeData, encodeError, encodeOack, encodeRequest } from "../../host/tftp/packet.js";
 import { freeUdpPort } from "../support/ports.js";
-import { ATFTPD, IN_TFTPD, LOOPBACK, RunningTftpd, startTftpd, tftpdHpaArgs, tftpdHpaMissing } from "../support/tftpd.js";
+import { ATFTPD, atftpdMissing, IN_TFTPD, LOOPBACK, RunningTftpd, startTftpd, tftpdHpaArgs, tftpdHpaMissing } from "../support/tftpd.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../../../..");
 /** 33 MiB: 67,584 blocks of 512 bytes, past block 65535, and a multiple of
@@ -59,11 +59,6 @@ function which(cmd: string): boolean {
 
 const isRoot = process.getuid?.() === 0;
 const hpaMissing = tftpdHpaMissing;
-function atftpdMissing(): string | undefined {
-  if (!existsSync(ATFTPD)) return `${ATFTPD} not unpacked (tests/support/debian-deps.sh does it as root)`;
-  if (!isRoot) return "atftpd must start as root (it changes user), and we are not root";
-  return undefined;
-}
 const curlMissing = () => (which("curl") && /tftp/.test(spawnSync("curl", ["-V"], { encoding: "utf8" }).stdout ?? "") ? undefined : "curl with TFTP support not installed");
 const atftpMissing = () => (which("atftp") ? undefined : "atftp (the client) not installed");
 const tftpHpaMissing = () => (which("tftp") && existsSync("/usr/bin/tftp") ? undefined : "tftp (tftp-hpa's client) not installed");

@@ -112,15 +112,16 @@ test("one module replays several files in turn: every core after the first is a 
 
 test("a trace is read in chunks: memory does not grow with the trace", () => {
   const small = replay(crash.file);
-  const big = replay(rogue.file);
+  const large = record("large.trace", { phones: 8, load: "mcu-1.0", seed: 2 });
+  const big = replay(large.file);
   assert.equal(big.code, 0, big.stderr);
-  const bytes = readFileSync(rogue.file).length;
+  const bytes = readFileSync(large.file).length;
   assert.ok(bytes > 2 * readFileSync(crash.file).length && bytes > 1 << 20, `${bytes} bytes`);
   // Both runs boot the same board figures; a trace twice the size adds nothing.
   assert.equal(big.memoryBytes, small.memoryBytes, `${big.memoryBytes} vs ${small.memoryBytes} bytes of memory`);
   // Nor does replaying it again and again: no record allocates (the stub
   // runtime never frees, so a leak per record would add pages here).
-  const thrice = replay(rogue.file, rogue.file, rogue.file);
+  const thrice = replay(large.file, large.file, large.file);
   assert.equal(thrice.code, 0, thrice.stderr);
   assert.equal(thrice.memoryBytes, big.memoryBytes);
 });

@@ -35,6 +35,19 @@ export function tftpdHpaMissing(): string | undefined {
   return undefined;
 }
 
+/** Why atftpd cannot run here, or undefined when it can. */
+export function atftpdMissing(): string | undefined {
+  if (!existsSync(ATFTPD)) return `${ATFTPD} not unpacked (tests/support/debian-deps.sh does it as root)`;
+  if (process.getuid?.() !== 0) return "atftpd must start as root (it changes user), and we are not root";
+  return undefined;
+}
+
+/** atftpd's arguments to serve `dir` on loopback:`port` in the foreground. */
+export function atftpdArgs(dir: string, extra: string[] = []): (port: number) => string[] {
+  return (port) => ["--daemon", "--no-fork", "--port", String(port), "--bind-address", LOOPBACK, "--user", "root", "--group", "root",
+    "--logfile", "/dev/null", ...extra, dir];
+}
+
 /** tftpd-hpa's arguments to serve `dir` on loopback:`port` in the foreground. */
 export function tftpdHpaArgs(dir: string, extra: string[] = []): (port: number) => string[] {
   return (port) => ["--foreground", ...extra, "--address", `${LOOPBACK}:${port}`, "--secure", "--user", "root", dir];
