@@ -12,6 +12,15 @@ import { CoreAbiError } from "./world.js";
 export type CoreBuild = "release" | "debug";
 export const CORE_BUILDS: CoreBuild[] = ["release", "debug"];
 
+/** The build a run uses when it names none: PFS_SIM_CORE (make test sets
+ *  "debug" for the simulator suite), else the release build. */
+export function envCoreBuild(): CoreBuild {
+  const named = process.env.PFS_SIM_CORE;
+  if (named === undefined || named === "") return "release";
+  if (!(CORE_BUILDS as string[]).includes(named)) throw new Error(`PFS_SIM_CORE must be one of ${CORE_BUILDS.join(", ")} (got '${named}')`);
+  return named as CoreBuild;
+}
+
 const modules = new Map<CoreBuild, WebAssembly.Module>();
 
 /** The compiled module of a build, compiled once per process (or thread). */

@@ -5,11 +5,11 @@
 // until a time limit. Everything derives from one seed.
 
 import { listBoards, loadBoard } from "../boards.js";
-import { CFG_NONE, Ev, NEED_DIRECT, NEED_RELAY, NEED_STORE_FORWARD, Role } from "../core/abi.js";
+import { CFG_NONE, Ev, NEED_DIRECT, NEED_RELAY, NEED_STORE_FORWARD, NEED_VERIFIED, Role } from "../core/abi.js";
 import { RelayFile } from "../load/blocklist.js";
 import { getPreset, Preset, presetFiles } from "../load/presets.js";
 import { tftpAloneMs } from "./wan.js";
-import { CORE_BUILDS, CoreBuild, coreModule, isCoreTrap } from "./core-build.js";
+import { CORE_BUILDS, CoreBuild, coreModule, envCoreBuild, isCoreTrap } from "./core-build.js";
 import { COALESCE_MIN_LINKS, MAX_WAKES_PER_HEARTBEAT, probeWakes } from "./wakes.js";
 import { checkFleet, CheckReport, HierarchyInfo, treesSettled } from "./check.js";
 import { SimModel, simCatalog } from "./catalog.js";
@@ -115,7 +115,9 @@ export interface FleetResult {
   hierarchies: CheckReport["hierarchies"];
   errors: string[];
   stats: WorldStats & {
-    crashes: number; restarts: number; partitions: number; merges: number; moves: number; malformed: number;
+    crashes: number; restarts: number; partitions: number;
+    /** Files a restarted phone found finished in its flash and served from there. */
+    filesKeptOnRestart: number; merges: number; moves: number; malformed: number;
     /** Crashes of a phone that was root, or a parent, of a file it had not finished. */
     rootCrashesMidFile: number; interiorCrashesMidFile: number;
     /** Crashes of a phone that was root of a file it had finished (per file). */
@@ -197,7 +199,7 @@ export const FLEET_DEFAULTS: FleetOptions = {
   flashFull: 0,
   forgers: 0,
   forgersRotate: false,
-  core: (process.env.PFS_SIM_CORE as CoreBuild | undefined) ?? "release",
+  core: envCoreBuild(),
 };
 
 /** Limits that keep one run within this machine (2 cores, 24 GiB). */
@@ -246,7 +248,7 @@ export class Fleet {
   readonly hierarchies: HierarchyInfo[] = [];
   readonly catalog: SimModel[];
   private readonly started = performance.now();
-  private readonly counts = { crashes: 0, restarts: 0, partitions: 0, rootCrashesMidFile: 0, rootCrashesDone: 0, interiorCrashesMidFile: 0 };
+  private readonly counts = { crashes: 0, restarts: 0, filesKeptOnRestart: 0, partitions: 0, rootCrashesMidFile: 0, rootCrashesDone: 0, interiorCrashesMidFile: 0 };
   private forgerStats: ForgerStats | null = null;
   private readonly quietFrom: number;
   private readonly limitMs: number;
@@ -443,13 +445,21 @@ export class Fleet {
 
   private bootPhone(p: SimPhone): void {
     this.world.boot(p);
-    // A phone that boots again starts its files over (its flash is gone in
-    // this model): forget what it finished before.
-    this.world.relay.fileDone.delete(p.index);
+    // A phone that boots again boots from its flash: a file it finished
+    // (FILE_DONE came after every write was confirmed) is there, checked,
+    // and served from flash at once (NEED_VERIFIED); a file it had not
+    // finished starts over, as the core knows nothing of a half-written
+    // file (docs/ABI.md §3.3). Without relaying there is no flash to keep.
+    const done = this.preset === undefined ? undefined : this.world.relay.fileDone.get(p.index);
+    if (this.preset === undefined) this.world.relay.fileDone.delete(p.index);
     const m = this.catalog[p.model];
     m.files.forEach((f, i) => {
       const relay = this.preset === undefined ? undefined : this.files[p.model][i];
-      const xid = this.world.need(p, m.model, f.name, f.sizeBytes, 0, relay === undefined ? 0 : this.needFlags(), relay);
+      const held = done?.has(p.core!.xidOf(m.model, f.name)) ?? false;
+      if (held && this.o.mode === "direct") return; // nothing to fetch, nobody to serve
+      if (held) this.counts.filesKeptOnRestart++;
+      const flags = relay === undefined ? 0 : held ? NEED_RELAY | NEED_VERIFIED : this.needFlags();
+      const xid = this.world.need(p, m.model, f.name, f.sizeBytes, held ? f.sizeBytes : 0, flags, relay);
       if (!this.hierarchies.some((h) => h.xid === xid)) this.hierarchies.push({ xid, model: m.model, file: f.name, sizeBytes: f.sizeBytes, direct: this.o.mode === "direct" });
     });
   }

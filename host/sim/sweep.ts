@@ -78,7 +78,7 @@ export function sweepRunOptions(seed: number, core: CoreBuild): Partial<FleetOpt
 export type FaultCounts = Record<(typeof FAULT_KINDS)[number], number>;
 export const FAULT_KINDS = [
   "datagramsLost", "datagramsDuplicated", "jitteredRuns", "partitions", "crashes", "rootCrashesMidFile",
-  "interiorCrashesMidFile", "restarts", "lateJoiners", "rogues", "corruptBlocksCaught", "flashReadFails", "flashReadFlips",
+  "interiorCrashesMidFile", "restarts", "filesKeptOnRestart", "lateJoiners", "rogues", "corruptBlocksCaught", "flashReadFails", "flashReadFlips",
   "flashWriteFails", "fullFlashPhones",
 ] as const;
 
@@ -121,7 +121,7 @@ function faultsOf(o: Partial<FleetOptions>, r: FleetResult): FaultCounts {
   return {
     datagramsLost: s.datagramsLost, datagramsDuplicated: s.datagramsDuplicated, jitteredRuns: (o.jitterMs ?? 0) > 0 ? 1 : 0,
     partitions: s.partitions, crashes: s.crashes, rootCrashesMidFile: s.rootCrashesMidFile, interiorCrashesMidFile: s.interiorCrashesMidFile,
-    restarts: s.restarts, lateJoiners: o.late ?? 0, rogues: r.relay?.rogues ?? 0, corruptBlocksCaught: r.relay?.corruptBlocks ?? 0,
+    restarts: s.restarts, filesKeptOnRestart: s.filesKeptOnRestart, lateJoiners: o.late ?? 0, rogues: r.relay?.rogues ?? 0, corruptBlocksCaught: r.relay?.corruptBlocks ?? 0,
     flashReadFails: s.flashReadFails, flashReadFlips: s.flashReadFlips, flashWriteFails: s.flashWriteFails, fullFlashPhones: o.flashFull ?? 0,
   };
 }

@@ -136,6 +136,8 @@ export class SimPhone {
   readonly sink: CoreSink;
   portFreeAtMs = 0;
   flashFreeAtMs = 0;
+  /** Bytes this incarnation's core wrote to its flash. */
+  flashBytesWritten = 0;
   /** A rogue flips a byte of every firmware chunk it sends. */
   rogue = false;
   /** onTimer calls into its cores: a core coalesces its links' timers, so
@@ -291,6 +293,7 @@ export class World {
     p.caughtFrom.clear(); // a new core starts with an empty avoid list
     p.gaveUp.clear();
     p.flashEpoch.clear();
+    p.flashBytesWritten = 0;
     const figures = this.opts.coreOf?.(p.model) ?? this.opts.core;
     p.core = new PfsCore({ ...figures, selfAddr: p.addr, seed: this.rng.u32() || 1 }, this.opts.module, this.opts.tracer?.tapFor(p.index) ?? null);
   }
@@ -534,6 +537,7 @@ export class World {
     }
     if (want === undefined || want.length !== view.length || Buffer.compare(want, view) !== 0) this.relay.corruptHeld += view.length;
     this.relay.flashBytesWritten += view.length;
+    p.flashBytesWritten += view.length;
     const start = Math.max(this.nowMs, p.flashFreeAtMs);
     p.flashFreeAtMs = start + (view.length * 1000) / relay.flashWriteBytesPerSec;
     const fail = p.flashFull || (view.length > 0 && this.flashRng.chance(this.flashFaults.writeFail));

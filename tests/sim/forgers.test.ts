@@ -16,6 +16,7 @@ import { defaultWasmPath } from "../../host/core/core.js";
 import { FleetOptions, FleetResult, runFleet } from "../../host/sim/fleet.js";
 import { replayV8 } from "../../host/trace/replay-v8.js";
 import { recordRun, traceDir } from "../support/trace.js";
+import { mutantCore } from "./mutant.js";
 
 const LOAD: Partial<FleetOptions> = { phones: 64, load: "cp7961-9.4.2", wanKbps: 2000, wanRttMs: 80, lanMbps: 100, seed: 3 };
 
@@ -79,4 +80,20 @@ test("a run with forgers and failing flash writes replays on the debug build exa
   const debug = replayV8(bytes, new WebAssembly.Module(readFileSync(defaultWasmPath(true))));
   assert.equal(release.digest, t.sum.digest);
   assert.equal(debug.digest, t.sum.digest);
+});
+
+test("the check fires: a core that gives its fetch up to a forged ROOT_AD at once (as before merge.ts) crosses the WAN again and again", (t) => {
+  const yielding = mutantCore([
+    { file: "election.ts", from: "import { addAdCandidates, dropLink,", to: "import { closeServer, addAdCandidates, dropLink," },
+    { file: "election.ts", from: "          mergeBegin(h, src, m.strength);", to: "          mergeBegin(h, src, m.strength);\n          if (h.server != NO_STREAM) closeServer(h, nowMs);" },
+  ]);
+  const opts: Partial<FleetOptions> = { phones: 24, load: "tiny", wanKbps: 64, seed: 3, forgers: 2, forgersRotate: true };
+  const honest = runFleet(opts);
+  assert.deepEqual(honest.errors, []);
+  assert.ok(honest.relay!.wanBytes <= 1.01 * honest.relay!.loadBytes, `honest core: WAN ${honest.relay!.wanBytes} for ${honest.relay!.loadBytes}`);
+  const r = runFleet({ ...opts, coreModule: yielding });
+  const x = r.relay!;
+  t.diagnostic(`mutant: WAN ${x.wanBytes} bytes for a load of ${x.loadBytes}, ${x.verified}/${r.live} verified, ${r.stats.forgedAds} forged ROOT_ADs; first error: ${r.errors[0] ?? "none"}`);
+  assert.ok(!r.errors.some((e) => /core trap/.test(e)), "the mutant trapped: the WAN check was not what caught it");
+  assert.ok(x.wanBytes > 1.5 * x.loadBytes || x.verified < r.live, `mutant: WAN ${x.wanBytes} for ${x.loadBytes}, ${x.verified}/${r.live} verified: the check would not have caught it`);
 });

@@ -21,16 +21,18 @@ export interface Mutation {
   to: string;
 }
 
-export function mutantCore(m: Mutation): WebAssembly.Module {
+export function mutantCore(mutations: Mutation | Mutation[]): WebAssembly.Module {
   const dir = mkdtempSync(join(tmpdir(), "pfs-mutant-"));
   try {
     cpSync(join(root, "assembly"), join(dir, "assembly"), { recursive: true });
     cpSync(join(root, "asconfig.json"), join(dir, "asconfig.json"));
     symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
-    const path = join(dir, "assembly", m.file);
-    const text = readFileSync(path, "utf8");
-    if (text.split(m.from).length !== 2) throw new Error(`mutation of assembly/${m.file} no longer applies: '${m.from}' must occur exactly once`);
-    writeFileSync(path, text.replace(m.from, m.to));
+    for (const m of Array.isArray(mutations) ? mutations : [mutations]) {
+      const path = join(dir, "assembly", m.file);
+      const text = readFileSync(path, "utf8");
+      if (text.split(m.from).length !== 2) throw new Error(`mutation of assembly/${m.file} no longer applies: '${m.from}' must occur exactly once`);
+      writeFileSync(path, text.replace(m.from, m.to));
+    }
     const out = join(dir, "mutant.wasm");
     execFileSync(join(root, "node_modules/.bin/asc"), ["assembly/index.ts", "--target", "release", "-o", out, "--textFile", join(dir, "mutant.wat")], { cwd: dir, stdio: "pipe" });
     return new WebAssembly.Module(readFileSync(out));

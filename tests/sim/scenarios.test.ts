@@ -10,6 +10,7 @@ import { Ev, NEED_VERIFIED, Role } from "../../host/core/abi.js";
 import { checkFleet, HierarchyInfo } from "../../host/sim/check.js";
 import { SimPhone, World } from "../../host/sim/world.js";
 import { loadBoard } from "../../host/boards.js";
+import { coreModule, envCoreBuild } from "../../host/sim/core-build.js";
 
 const MODEL = "CP-7961G";
 const FILE = "SCCP41.9-4-2SR2-2S.loads";
@@ -23,7 +24,7 @@ interface Seen {
 }
 
 function makeWorld(phones: number, seed: number): { world: World; seen: Seen[]; info: HierarchyInfo[] } {
-  const world = new World({ seed, core: loadBoard("third-gen").core, portDelayMs: 0.15, connectTimeoutMs: 1000 });
+  const world = new World({ seed, core: loadBoard("third-gen").core, portDelayMs: 0.15, connectTimeoutMs: 1000, module: coreModule(envCoreBuild()) });
   const seen: Seen[] = [];
   world.observer = (atMs, phone, _xid, code, _n, a) => seen.push({ atMs, phone, code, a });
   for (let i = 0; i < phones; i++) world.addPhone(0);

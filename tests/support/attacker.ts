@@ -4,12 +4,16 @@
 //          well-formed-looking ones for the phone's real XIDs (fuzz-wire.ts);
 //   idle:  connections opened and held, then garbage and absurd frame
 //          lengths written on every one still open;
-//   churn: connections re-opened as fast as they close, for a while.
+//   churn: connections re-opened as fast as they close, for a while;
+//   forge: ROOT_ADs claiming the strongest root there is for the phones'
+//          real XIDs, broadcast every 2 s from an address that never answers
+//          TCP, and from a new address each time (host/sim/forger.ts).
 // Run: node attacker.js '<json plan>'; prints one JSON line of what it did
 // when done (or on SIGTERM, which ends a churn early).
 
 import { createSocket } from "node:dgram";
 import { connect, Socket } from "node:net";
+import { FORGE_INTERVAL_MS, forgedRootAd } from "../../host/sim/forger.js";
 import { Rng } from "../../host/sim/random.js";
 import { fuzzDatagram, Targets } from "./fuzz-wire.js";
 
@@ -28,6 +32,10 @@ export interface AttackPlan {
   /** Connections that write garbage or an absurd frame length at once. */
   garbage?: { connections: number };
   churn?: { connections: number; durationMs: number };
+  /** Until told to stop: every FORGE_INTERVAL_MS one forged ROOT_AD per XID
+   *  to `broadcast` from `from`, and with `rotateUnder` (a /16 such as
+   *  "127.9") another from an address of it never used before. */
+  forge?: { broadcast: string; rotateUnder?: string };
 }
 
 export interface AttackReport {
@@ -41,6 +49,9 @@ export interface AttackReport {
   garbageClosedByPhone?: number;
   churnConnects?: number;
   churnMs?: number;
+  forgedAds?: number;
+  /** Distinct source addresses the forged ROOT_ADs came from. */
+  forgedSources?: number;
 }
 
 /** Sends not yet done at once: enough to keep loopback busy, few enough that
@@ -164,6 +175,36 @@ async function churn(plan: AttackPlan, report: AttackReport, stop: Promise<void>
   report.churnMs = Math.round(performance.now() - started);
 }
 
+async function sendFrom(from: string, port: number, to: string, datagrams: Uint8Array[]): Promise<void> {
+  const sock = createSocket("udp4");
+  await new Promise<void>((resolve) => sock.bind(0, from, () => resolve()));
+  sock.setBroadcast(true);
+  for (const d of datagrams) await new Promise<void>((resolve) => sock.send(d, port, to, () => resolve()));
+  sock.close();
+}
+
+async function forge(plan: AttackPlan, report: AttackReport, stop: Promise<void>): Promise<void> {
+  const { broadcast, rotateUnder } = plan.forge!;
+  const ads = plan.targets.xids.map((xid) => forgedRootAd(xid));
+  const sources = new Set<string>();
+  let forged = 0;
+  let stopped = false;
+  void stop.then(() => (stopped = true));
+  for (let round = 0; !stopped; round++) {
+    const from = [plan.from];
+    // 127.X.Y.Z with Y.Z counting up from .0.1: 65,534 rounds before a repeat.
+    if (rotateUnder !== undefined) from.push(`${rotateUnder}.${((round + 1) >> 8) & 0xff}.${(round + 1) & 0xff}`);
+    for (const f of from) {
+      await sendFrom(f, plan.port, broadcast, ads);
+      sources.add(f);
+      forged += ads.length;
+    }
+    await Promise.race([new Promise((r) => setTimeout(r, FORGE_INTERVAL_MS)), stop]);
+  }
+  report.forgedAds = forged;
+  report.forgedSources = sources.size;
+}
+
 async function main(): Promise<void> {
   const plan = JSON.parse(process.argv[2] ?? "{}") as AttackPlan;
   const rng = new Rng(plan.seed);
@@ -176,6 +217,7 @@ async function main(): Promise<void> {
   if (plan.idle !== undefined) jobs.push(idle(plan, rng, report));
   if (plan.garbage !== undefined) jobs.push(garbage(plan, rng, report));
   if (plan.churn !== undefined) jobs.push(churn(plan, report, stop));
+  if (plan.forge !== undefined) jobs.push(forge(plan, report, stop));
   await Promise.all(jobs);
   process.stdout.write(JSON.stringify(report) + "\n");
   process.exit(0);
