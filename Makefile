@@ -186,6 +186,17 @@ build/native/pfs-sha256: native/sha256/sha256.c native/sha256/sha256_tool.c nati
 	@mkdir -p $(@D)
 	cc -std=gnu11 -O2 $(NATIVE_WARN) -Inative/sha256 -o $@ $(filter %.c,$^)
 
+# The C phone (native/phone/): each part brings its own fragment, which adds
+# its programs to PHONE_PARTS; `make phone-parts` builds them all.
+PHONE_DIR := build/native/phone
+PHONE_CFLAGS := -std=gnu11 -O2 $(NATIVE_WARN) -Inative/phone
+PHONE_PARTS :=
+include $(wildcard native/phone/*.mk)
+.PHONY: phone-toolchain phone-parts
+phone-toolchain:
+	@bash native/toolchain.sh phone
+phone-parts: $(PHONE_PARTS)
+
 board: board-known $(BOARD_DIR)/pfs.elf
 .PHONY: board-known
 board-known:

@@ -14,6 +14,9 @@
 #           (gcc-arm-none-eabi, binutils-arm-none-eabi), newlib with the
 #           rdimon semihosting specs (libnewlib-arm-none-eabi),
 #           qemu-system-arm (qemu-system-arm) to run the image
+#   phone:  the native set, expat (libexpat1-dev) for the configuration
+#           XML, OpenSSL's libcrypto (libssl-dev) for SHA-256 and the
+#           index's signature: the C phone of native/phone/
 set -u
 what=${1:-}
 mode=${2:-install}
@@ -48,19 +51,26 @@ check() {
     need "newlib (rdimon.specs)" libnewlib-arm-none-eabi has_rdimon
     need qemu-system-arm qemu-system-arm has qemu-system-arm
   fi
+  if [ "$what" = phone ]; then
+    need expat.h libexpat1-dev test -f /usr/include/expat.h
+    need "openssl/evp.h" libssl-dev test -f /usr/include/openssl/evp.h
+  fi
 }
 
 case "$what" in
-  native | board) ;;
+  native | board | phone) ;;
   *)
-    echo "usage: native/toolchain.sh native|board [--check]" >&2
+    echo "usage: native/toolchain.sh native|board|phone [--check]" >&2
     exit 2
     ;;
 esac
 
 check
 [ ${#missing_tools[@]} -eq 0 ] && exit 0
-line="make ${what/native/replay} needs ${missing_tools[*]} (Debian: apt-get install --no-install-recommends ${missing_pkgs[*]})"
+target=$what
+[ "$what" = native ] && target=replay
+[ "$what" = phone ] && target=native
+line="make $target needs ${missing_tools[*]} (Debian: apt-get install --no-install-recommends ${missing_pkgs[*]})"
 if [ "$mode" = --check ]; then
   echo "$line"
   exit 1

@@ -42,6 +42,25 @@ export function ensureNative(kind: "native" | "board"): string | null {
   return why;
 }
 
+/** Builds one program of the C phone (native/phone/, a `make` target such
+ *  as build/native/phone/pfs-flash-tool), installing its toolchain first
+ *  where it can; null when built, else why it cannot be (the test skips,
+ *  saying so). A failed build is a failure, not a skip. */
+export function ensurePhoneTool(target: string): string | null {
+  const known = built.get(target);
+  if (known !== undefined) return known;
+  let why: string | null = null;
+  const tools = spawnSync("bash", [join(ROOT, "native/toolchain.sh"), "phone"], { cwd: ROOT, encoding: "utf8" });
+  if (tools.status !== 0) {
+    why = tools.stderr.trim().split("\n")[0] || "native/toolchain.sh phone failed";
+  } else {
+    const make = spawnSync("make", ["--no-print-directory", target], { cwd: ROOT, encoding: "utf8", maxBuffer: MAX_OUTPUT_BYTES });
+    if (make.status !== 0) throw new Error(`make ${target} failed:\n${make.stdout}\n${make.stderr}`);
+  }
+  built.set(target, why);
+  return why;
+}
+
 export interface Ran {
   code: number | null;
   signal: string | null;
