@@ -3,11 +3,13 @@
 
 import { parseHostPort } from "../phone/addr.js";
 import { PFS_PORT } from "../phone/peer-host.js";
-import { runFleetProcesses } from "../phone/fleet.js";
+import { existsSync } from "node:fs";
+import { NATIVE_PHONE_BIN, nativeIndices, runFleetProcesses } from "../phone/fleet.js";
 import { num, parse, UsageError } from "./args.js";
 
 export const FLEET_USAGE = `usage: pfs fleet --phones N [--models M] [--load PRESET] [--tftp <host:port> | --root <dir>]
-                 [--wan-kbps W --wan-rtt-ms R] [--port P] [--linger S] [--no-pfs] [--keep <dir>] [--verbose]
+                 [--wan-kbps W --wan-rtt-ms R] [--port P] [--linger S] [--no-pfs] [--native K]
+                 [--keep <dir>] [--verbose]
   Starts N 'pfs phone' processes on 127.0.0.2 .. 127.0.0.(N+1), each with its
   own flash image on a factory load, all booting against one TFTP server
   (ours, embedded, serving a root made from the preset, unless --tftp or
@@ -18,6 +20,8 @@ export const FLEET_USAGE = `usage: pfs fleet --phones N [--models M] [--load PRE
   --port P        the PFS port (default ${PFS_PORT})
   --linger S      seconds each phone serves peers after its upgrade (default 5)
   --no-pfs        configure the phones with peer firmware sharing off
+  --native K      K of the phones run the C phone (build/native/pfs-phone,
+                  'make native') with the same flags, every other phone first
   --keep DIR      put the flash images (and the TFTP root made) in DIR and keep
                   them, to read with 'pfs flash ls' (default: a temporary
                   folder, removed at the end)`;
@@ -26,7 +30,7 @@ export async function fleetCommand(argv: string[], out: (line: string) => void):
   const { values } = parse(argv, {
     phones: { type: "string" }, models: { type: "string" }, load: { type: "string" }, tftp: { type: "string" }, root: { type: "string" },
     "wan-kbps": { type: "string" }, "wan-rtt-ms": { type: "string" }, port: { type: "string" }, linger: { type: "string" },
-    "no-pfs": { type: "boolean" }, keep: { type: "string" }, verbose: { type: "boolean" }, "tftp-window": { type: "string" }, help: { type: "boolean" },
+    "no-pfs": { type: "boolean" }, keep: { type: "string" }, verbose: { type: "boolean" }, "tftp-window": { type: "string" }, native: { type: "string" }, help: { type: "boolean" },
   }, FLEET_USAGE);
   if (values.help) {
     out(FLEET_USAGE);
@@ -41,10 +45,23 @@ export async function fleetCommand(argv: string[], out: (line: string) => void):
       throw new UsageError(`--tftp: ${(e as Error).message}\n\n${FLEET_USAGE}`);
     }
   }
+  const phones = num(values.phones, "phones", 0, FLEET_USAGE);
+  let native: { bin: string; phones: (i: number) => boolean } | undefined;
+  if (values.native !== undefined) {
+    let which: Set<number>;
+    try {
+      which = nativeIndices(phones, num(values.native, "native", 0, FLEET_USAGE));
+    } catch (e) {
+      throw new UsageError(`${(e as Error).message}\n\n${FLEET_USAGE}`);
+    }
+    if (which.size > 0 && !existsSync(NATIVE_PHONE_BIN)) throw new UsageError(`--native: no C phone at ${NATIVE_PHONE_BIN} (build it with 'make native')`);
+    native = { bin: NATIVE_PHONE_BIN, phones: (i) => which.has(i) };
+  }
   let result;
   try {
     result = await runFleetProcesses({
-      phones: num(values.phones, "phones", 0, FLEET_USAGE),
+      native,
+      phones,
       models: num(values.models, "models", 1, FLEET_USAGE),
       load: (values.load as string | undefined) ?? "tiny",
       tftp, root: values.root as string | undefined,
@@ -63,10 +80,10 @@ export async function fleetCommand(argv: string[], out: (line: string) => void):
     throw e;
   }
   out("");
-  out(`${"phone".padEnd(12)} ${"model".padEnd(9)} ${"exit".padStart(4)} ${"time".padStart(7)}  components`);
+  out(`${"phone".padEnd(12)} ${"host".padEnd(4)} ${"model".padEnd(9)} ${"exit".padStart(4)} ${"time".padStart(7)}  components`);
   for (const p of result.phones) {
     const comps = [...p.components.entries()].map(([n, c]) => `${n.split(".")[0]} ${c.percent}% ${c.via}`).join(", ");
-    out(`${p.bind.padEnd(12)} ${p.model.padEnd(9)} ${String(p.exit).padStart(4)} ${(p.ms / 1000).toFixed(1).padStart(6)}s  ${comps}`);
+    out(`${p.bind.padEnd(12)} ${(p.native ? "C" : "node").padEnd(4)} ${p.model.padEnd(9)} ${String(p.exit).padStart(4)} ${(p.ms / 1000).toFixed(1).padStart(6)}s  ${comps}`);
   }
   if (result.requests.size > 0) {
     out("");

@@ -21,6 +21,16 @@ import { TftpServer } from "../tftp/server.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PFS_BIN = join(here, "../../../../bin/pfs.js");
+/** The C phone, as `make native` builds it. */
+export const NATIVE_PHONE_BIN = join(here, "../../../../build/native/pfs-phone");
+
+/** Which `count` of `phones` run the C phone: spread through the fleet
+ *  (every other one first), so C and Node phones neighbour each other. */
+export function nativeIndices(phones: number, count: number): Set<number> {
+  if (!Number.isInteger(count) || count < 0 || count > phones) throw new Error(`--native must be from 0 to the number of phones (${phones})`);
+  const order = [...Array.from({ length: phones }, (_, i) => i).filter((i) => i % 2 === 1), ...Array.from({ length: phones }, (_, i) => i).filter((i) => i % 2 === 0)];
+  return new Set(order.slice(0, count));
+}
 
 /** Phones on one loopback: 127.0.0.2 .. 127.0.0.(N+1). */
 export const MAX_FLEET_PROCESSES = 200;
@@ -57,6 +67,12 @@ export interface FleetRunOptions {
    *  back); its exit is then its last run's. Without it a killed phone stays
    *  dead. */
   restartKilledAfterMs?: number;
+  /** Which phones are the C phone (native/phone/, `make native`) instead of
+   *  `pfs phone`: the same flags, the same flash image, the same server. */
+  native?: { bin: string; phones: (index: number) => boolean };
+  /** Phone i starts this long after the fleet (tests: who boots first
+   *  becomes root, the late ones join its tree). */
+  startAfterMs?: (index: number) => number;
 }
 
 export interface FleetNet {
@@ -91,6 +107,8 @@ export interface PhoneRun {
   /** Its current process's id (tests read /proc/<pid> for its memory and
    *  descriptors). */
   pid?: number;
+  /** It runs the C phone (FleetRunOptions.native). */
+  native: boolean;
 }
 
 export interface FleetRunResult {
@@ -137,6 +155,7 @@ async function runIn(dir: string, o: FleetRunOptions): Promise<FleetRunResult> {
   const models = MODELS.slice(0, o.models);
   const phones: PhoneRun[] = fleetPhones(o.phones, o.models).map((f, i) => ({
     index: i, ...f, bind: o.net?.binds[i] ?? f.bind, flash: join(dir, `${f.mac}.flash`), exit: null, ms: 0, components: new Map(), lines: [], kill: () => false, killed: false, starts: 0, kills: 0,
+    native: o.native?.phones(i) ?? false,
   }));
   // A TFTP root per model family: the load's index and files, and a config
   // per phone with PFS on (or off).
@@ -177,9 +196,9 @@ async function runIn(dir: string, o: FleetRunOptions): Promise<FleetRunResult> {
 }
 
 function runOne(p: PhoneRun, o: FleetRunOptions, tftp: { host: string; port: number }, flash: string, started: number): Promise<void> {
+  const program = p.native ? [o.native!.bin] : [process.execPath, PFS_BIN, "phone"];
   const [cmd, ...args] = [
-    ...(o.net?.wrap(p.index) ?? []), process.execPath,
-    PFS_BIN, "phone", "--mac", p.mac, "--model", p.model, "--tftp", `${tftp.host}:${tftp.port}`, "--flash", flash,
+    ...(o.net?.wrap(p.index) ?? []), ...program, "--mac", p.mac, "--model", p.model, "--tftp", `${tftp.host}:${tftp.port}`, "--flash", flash,
     "--bind", p.bind, "--port", String(o.port), "--linger", String(o.lingerSec), "--tftp-window", String(o.tftpWindow),
     ...(o.net === undefined ? [] : ["--broadcast", o.net.broadcast]),
   ];
@@ -227,7 +246,9 @@ function runOne(p: PhoneRun, o: FleetRunOptions, tftp: { host: string; port: num
         resolve();
       });
     };
-    start();
+    const delayMs = o.startAfterMs?.(p.index) ?? 0;
+    if (delayMs > 0) setTimeout(start, delayMs);
+    else start();
   });
 }
 

@@ -75,7 +75,7 @@ static bool read_matching(pfs_flash *f, uint64_t at, uint8_t *out, size_t n, con
   uint8_t h[PFS_FLASH_HASH_BYTES];
   for (unsigned i = 0; i < PFS_FLASH_MAX_ATTEMPTS; i++) {
     if (!pfs_dev_read(f, at, out, n, err)) return false;
-    if (pfs_sha256(f->md, out, n, h) && memcmp(h, want, sizeof h) == 0) return true;
+    if (pfs_flash_sha256(f->md, out, n, h) && memcmp(h, want, sizeof h) == 0) return true;
   }
   return pfs_fail(err, "no match");
 }

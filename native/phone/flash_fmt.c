@@ -37,7 +37,7 @@ void pfs_append(char *buf, size_t size, const char *fmt, ...) {
   va_end(ap);
 }
 
-bool pfs_sha256(EVP_MD_CTX *md, const uint8_t *bytes, size_t n, uint8_t out[PFS_FLASH_HASH_BYTES]) {
+bool pfs_flash_sha256(EVP_MD_CTX *md, const uint8_t *bytes, size_t n, uint8_t out[PFS_FLASH_HASH_BYTES]) {
   return EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 && EVP_DigestUpdate(md, bytes, n) == 1 &&
          EVP_DigestFinal_ex(md, out, NULL) == 1;
 }
@@ -85,7 +85,7 @@ void pfs_encode_record(EVP_MD_CTX *md, int slot, uint32_t seq, const uint8_t mh[
   out[7] = trial ? STATE_TRIAL : STATE_CONFIRMED;
   put32(out + 8, seq);
   memcpy(out + 12, mh, PFS_FLASH_HASH_BYTES);
-  pfs_sha256(md, out, RECORD_BODY_BYTES, out + RECORD_BODY_BYTES);
+  pfs_flash_sha256(md, out, RECORD_BODY_BYTES, out + RECORD_BODY_BYTES);
 }
 
 static bool rec_why(pfs_rec *r, const char *text) {
@@ -96,7 +96,7 @@ static bool rec_why(pfs_rec *r, const char *text) {
 bool pfs_decode_record(EVP_MD_CTX *md, const uint8_t in[PFS_FLASH_RECORD_BYTES], pfs_rec *r) {
   uint8_t h[PFS_FLASH_HASH_BYTES];
   if (get32(in) != RECORD_MAGIC) return rec_why(r, "no record (bad magic)");
-  if (!pfs_sha256(md, in, RECORD_BODY_BYTES, h) || memcmp(h, in + RECORD_BODY_BYTES, sizeof h) != 0)
+  if (!pfs_flash_sha256(md, in, RECORD_BODY_BYTES, h) || memcmp(h, in + RECORD_BODY_BYTES, sizeof h) != 0)
     return rec_why(r, "record hash does not match (torn or damaged)");
   /* Hashed, so written by us: a bad field here is a version we do not know. */
   uint32_t seq = get32(in + 8);
@@ -168,7 +168,7 @@ uint32_t pfs_encode_manifest(EVP_MD_CTX *md, const pfs_flash_manifest *m, uint8_
     memcpy(e + 72, c->sha256, PFS_FLASH_HASH_BYTES);
     memcpy(e + 104, c->list_sha256, PFS_FLASH_HASH_BYTES);
   }
-  pfs_sha256(md, out, len - PFS_FLASH_HASH_BYTES, out + len - PFS_FLASH_HASH_BYTES);
+  pfs_flash_sha256(md, out, len - PFS_FLASH_HASH_BYTES, out + len - PFS_FLASH_HASH_BYTES);
   return len;
 }
 
@@ -217,13 +217,13 @@ bool pfs_decode_manifest(EVP_MD_CTX *md, const pfs_flash_layout *l, const uint8_
   if (count < 1 || count > PFS_FLASH_MAX_COMPONENTS || len != PFS_FLASH_MANIFEST_BYTES(count) || len > n)
     return why(out, "manifest header damaged");
   uint8_t h[PFS_FLASH_HASH_BYTES];
-  if (!pfs_sha256(md, in, len - PFS_FLASH_HASH_BYTES, h) || memcmp(h, in + len - PFS_FLASH_HASH_BYTES, sizeof h) != 0)
+  if (!pfs_flash_sha256(md, in, len - PFS_FLASH_HASH_BYTES, h) || memcmp(h, in + len - PFS_FLASH_HASH_BYTES, sizeof h) != 0)
     return why(out, "manifest hash does not match (torn or damaged)");
   if (!get_name(in + 16, out->m.load_name)) return why(out, "manifest load name malformed");
   out->m.count = count;
   out->m.seq = get32(in + 8);
   if (!decode_entries(l, in, out)) return false;
-  if (!pfs_sha256(md, in, len, out->sha256)) return why(out, "SHA-256 failed");
+  if (!pfs_flash_sha256(md, in, len, out->sha256)) return why(out, "SHA-256 failed");
   snprintf(out->why, sizeof out->why, "valid");
   out->ok = true;
   return true;

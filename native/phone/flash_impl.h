@@ -84,7 +84,7 @@ bool pfs_dev_program(pfs_flash *f, uint64_t at, const uint8_t *bytes, size_t n, 
 bool pfs_dev_sync(pfs_flash *f, pfs_err *err);
 
 /* flash_fmt.c: hashes and byte formats. */
-bool pfs_sha256(EVP_MD_CTX *md, const uint8_t *bytes, size_t n, uint8_t out[PFS_FLASH_HASH_BYTES]);
+bool pfs_flash_sha256(EVP_MD_CTX *md, const uint8_t *bytes, size_t n, uint8_t out[PFS_FLASH_HASH_BYTES]);
 uint64_t pfs_slot_start(const pfs_flash_layout *l, int slot);
 uint32_t pfs_slot_first_sector(const pfs_flash_layout *l, int slot);
 void pfs_encode_record(EVP_MD_CTX *md, int slot, uint32_t seq, const uint8_t mh[PFS_FLASH_HASH_BYTES], bool trial,

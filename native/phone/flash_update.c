@@ -148,7 +148,7 @@ bool pfs_flash_verify(pfs_flash *f, uint32_t index, pfs_err *err) {
 static bool write_record(pfs_flash *f, pfs_err *err) {
   pfs_update *u = &f->up;
   uint8_t mh[PFS_FLASH_HASH_BYTES], rec[PFS_FLASH_RECORD_BYTES], back[PFS_FLASH_RECORD_BYTES];
-  pfs_sha256(f->md, u->encoded, u->encoded_len, mh);
+  pfs_flash_sha256(f->md, u->encoded, u->encoded_len, mh);
   pfs_encode_record(f->md, u->slot, u->m.seq, mh, u->trial, rec);
   pfs_rec recs[PFS_FLASH_MAX_RECORD_SECTORS];
   pfs_read_records(f, false, recs);
@@ -206,10 +206,10 @@ bool pfs_flash_index_bytes(const uint8_t *bytes, uint32_t size_bytes, uint8_t *l
   bool ok = true;
   for (uint64_t at = 0, k = 0; ok && at < size_bytes; at += PFS_FLASH_BLOCK_BYTES, k++) {
     size_t n = size_bytes - at < PFS_FLASH_BLOCK_BYTES ? (size_t)(size_bytes - at) : PFS_FLASH_BLOCK_BYTES;
-    ok = pfs_sha256(md, bytes + at, n, list + k * PFS_FLASH_HASH_BYTES);
+    ok = pfs_flash_sha256(md, bytes + at, n, list + k * PFS_FLASH_HASH_BYTES);
   }
-  ok = ok && pfs_sha256(md, bytes, size_bytes, sha256) &&
-       pfs_sha256(md, list, pfs_flash_list_bytes_of(size_bytes), list_sha256);
+  ok = ok && pfs_flash_sha256(md, bytes, size_bytes, sha256) &&
+       pfs_flash_sha256(md, list, pfs_flash_list_bytes_of(size_bytes), list_sha256);
   EVP_MD_CTX_free(md);
   return ok || pfs_fail(err, "SHA-256 failed");
 }
