@@ -94,7 +94,10 @@ test: build
 	@bash native/toolchain.sh board || true
 	node build/js/tests/run-all.js
 
+# `make bench` also builds the C phone (`make native`) when its toolchain is
+# here; when it is not, the bench prints one line saying why it skips it.
 bench: build
+	@if bash native/toolchain.sh phone --check >/dev/null; then $(MAKE) --no-print-directory native; fi
 	node build/js/bench/run.js
 
 # `make sweep`: the thousand-run fault sweep (host/sim/sweep.ts) on the debug

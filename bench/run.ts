@@ -19,6 +19,7 @@ import { tftpBench } from "./tftp.js";
 import { boardsBench } from "./boards.js";
 import { relaySockets } from "./relay-sockets.js";
 import { relayProcs } from "./relay-procs.js";
+import { NATIVE_HEADER, NATIVE_LOAD, NATIVE_PHONES, nativeNotes, nativePhoneBench, nativePhoneWhyNot, nativeRows } from "./native-phone.js";
 import { LAN_BITS_PER_SEC, NETNS_BYTES, NETNS_HEADER, netnsRow, relayNetns, relayNetnsWhyNot } from "./relay-netns.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -133,6 +134,20 @@ md += `\n## ${netnsTitle}\n\n` + (netnsWhy !== null ? `skipped: ${netnsWhy}\n` :
   `${NETNS_BYTES >> 20} MiB; every phone (then every plain forwarder) in its own network namespace, eth0 on a port of one Linux bridge, ` +
   `both directions of every port shaped by tbf. link limit = bytes * 8 / (rate / 2): an interior phone sends both copies through its one uplink; ` +
   `TCP/IP headers alone put the best possible at about 1.05 x the limit.\n\n${NETNS_HEADER}\n${netnsRows.join("\n")}\n`);
+// The C phone beside the Node phone, same fleet, same run (bench/native-phone.ts).
+const nativeTitle = `The C phone beside the Node phone: ${NATIVE_PHONES} phone processes on loopback, ${NATIVE_LOAD}`;
+const nativeWhy = nativePhoneWhyNot();
+process.stdout.write(`\n${nativeTitle}\n`);
+let nativeMd: string;
+if (nativeWhy !== null) {
+  process.stdout.write(`C phone skipped: ${nativeWhy}\n`);
+  nativeMd = `C phone skipped: ${nativeWhy}\n`;
+} else {
+  const table = `${NATIVE_HEADER}\n${nativeRows(await nativePhoneBench()).join("\n")}\n\n${nativeNotes()}\n`;
+  process.stdout.write(table);
+  nativeMd = table;
+}
+md += `\n## ${nativeTitle}\n\n${nativeMd}`;
 md += `\n${await tftpBench()}`;
 
 const dir = join(root, "bench/results");

@@ -9,7 +9,8 @@
  *   power-up  pfs_flash_power_up: that, plus the TRIED mark of a trial
  *   confirm   pfs_flash_confirm: the running trial has come up
  *   update    pfs_flash_begin_update, pfs_flash_write_at (any order, each
- *             byte once), pfs_flash_verify, pfs_flash_commit
+ *             byte once), pfs_flash_verify, pfs_flash_commit; pfs_flash_read_at
+ *             reads it back (what the core serves its peers), open or committed
  *   format    pfs_flash_begin_format: as an update, into slot A, committed
  *             confirmed with sequence 1, after erasing every record
  *
@@ -169,6 +170,14 @@ const pfs_flash_manifest *pfs_flash_update_manifest(const pfs_flash *f, int *slo
  * first time a write reaches it; the bytes are programmed and read back. */
 bool pfs_flash_write_at(pfs_flash *f, uint32_t index, uint64_t offset, const uint8_t *bytes, size_t len,
                         pfs_err *err);
+/* The bytes at an offset of component `index`'s transfer space, as
+ * pfs_flash_write_at takes it, read through the careful device (each read
+ * tried up to PFS_FLASH_MAX_ATTEMPTS times). Of the update this store began
+ * last: open, failed or committed (a phone lingers serving the load it just
+ * committed), until the next begin. A span outside the transfer space, or a
+ * component the load does not have, is refused before anything is read;
+ * bytes not written yet read as whatever the slot holds there. */
+bool pfs_flash_read_at(pfs_flash *f, uint32_t index, uint64_t offset, uint8_t *into, size_t len, pfs_err *err);
 /* U4: re-reads component `index` from flash and checks it against the
  * index's hashes; false with the reason in err if it does not verify. */
 bool pfs_flash_verify(pfs_flash *f, uint32_t index, pfs_err *err);

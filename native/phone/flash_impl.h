@@ -49,6 +49,9 @@ typedef struct pfs_slot_manifest {
 
 typedef struct pfs_update {
   bool open, failed, trial;
+  /* Its slot holds its manifest's layout: set once planned, kept after the
+   * commit (the linger serves from it), cleared by the next begin. */
+  bool readable;
   int slot;
   pfs_flash_manifest m;
   uint8_t encoded[PFS_FLASH_MAX_MANIFEST_BYTES];

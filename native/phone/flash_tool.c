@@ -12,7 +12,8 @@
 #include "flash.h"
 
 #define USAGE                                                                                          \
-  "usage: pfs-flash-tool COMMAND IMAGE --layout SECTOR:SLOT:RECORDS [--load NAME] [FILE...]\n"        \
+  "usage: pfs-flash-tool COMMAND IMAGE --layout SECTOR:SLOT:RECORDS [--load NAME] [--piece BYTES]\n"   \
+  "                      [--out DIR] [FILE...]\n"                                                      \
   "  ls       what the next power-up boots, and each slot's state (JSON, as\n"                          \
   "           `pfs flash ls --json`); reads only\n"                                                     \
   "  boot     a power-up: what boots, programming the TRIED mark of a trial (JSON)\n"                  \
@@ -22,13 +23,16 @@
   "           on trial (JSON of what boots after)\n"                                                   \
   "  format   a factory image: the FILEs as load NAME in slot A, committed confirmed;\n"              \
   "           makes IMAGE (sparse) if missing\n"                                                       \
+  "  read     as write, and each component's transfer space (block list, then bytes) read\n"        \
+  "           back with pfs_flash_read_at in pieces, before and after the commit, into\n"          \
+  "           DIR/<name>.space (--out DIR); reads outside it must be refused\n"                    \
   "  --layout the board's \"flash\" figures: sectorBytes:slotBytes:bootRecordSectors\n"               \
   "           (boards/*.json), e.g. 4096:4194304:2\n"                                                  \
   "  a component's name is its FILE's name without the directory\n"
 
 /* Sized for the figures a board can give (u32) and a load's components. */
 typedef struct args {
-  const char *cmd, *image, *load;
+  const char *cmd, *image, *load, *out;
   pfs_flash_layout layout;
   bool has_layout;
   uint32_t piece_bytes;
@@ -149,6 +153,9 @@ static bool parse_args(int argc, char **argv, args *a, pfs_err *err) {
     } else if (strcmp(argv[i], "--load") == 0 && v != NULL) {
       a->load = v;
       i++;
+    } else if (strcmp(argv[i], "--out") == 0 && v != NULL) {
+      a->out = v;
+      i++;
     } else if (strcmp(argv[i], "--piece") == 0 && v != NULL) {
       if (!parse_u32(v, &a->piece_bytes) || a->piece_bytes == 0) return pfs_fail(err, "--piece: '%s' is not a size", v);
       i++;
@@ -162,6 +169,7 @@ static bool parse_args(int argc, char **argv, args *a, pfs_err *err) {
     }
   }
   if (!a->has_layout) return pfs_fail(err, "--layout SECTOR:SLOT:RECORDS is needed");
+  if (strcmp(a->cmd, "read") == 0 && a->out == NULL) return pfs_fail(err, "read needs --out DIR");
   return true;
 }
 
@@ -231,6 +239,72 @@ static bool write_load(pfs_flash *f, const args *a, const loaded *l, pfs_err *er
   return pfs_flash_commit(f, err);
 }
 
+/* Component i's transfer space read back in pieces into buf (list_bytes +
+ * size_bytes long). */
+static bool read_space(pfs_flash *f, const args *a, uint32_t i, uint8_t *buf, uint64_t total, pfs_err *err) {
+  for (uint64_t at = 0; at < total;) {
+    uint64_t n = total - at < a->piece_bytes ? total - at : a->piece_bytes;
+    if (!pfs_flash_read_at(f, i, at, buf + at, (size_t)n, err)) return false;
+    at += n;
+  }
+  return true;
+}
+
+/* What must be refused: a byte past the transfer space, a span that runs
+ * past it, a component the load does not have. */
+static bool outside_refused(pfs_flash *f, uint32_t i, uint32_t count, uint64_t total, pfs_err *err) {
+  uint8_t b[2];
+  pfs_err why;
+  if (pfs_flash_read_at(f, i, total, b, 1, &why) || pfs_flash_read_at(f, i, total - 1, b, 2, &why) ||
+      pfs_flash_read_at(f, count, 0, b, 1, &why) || pfs_flash_read_at(f, i, UINT64_MAX, b, 2, &why))
+    return pfs_fail(err, "component %u: a read outside its transfer space of %llu bytes was not refused", i,
+                    (unsigned long long)total);
+  return true;
+}
+
+/* DIR/<name>.space: what was read back. */
+static bool write_space(const char *dir, const char *name, const uint8_t *bytes, uint64_t n, pfs_err *err) {
+  char path[4096];
+  if (snprintf(path, sizeof path, "%s/%s.space", dir, name) >= (int)sizeof path)
+    return pfs_fail(err, "--out %.200s: path too long", dir);
+  FILE *fp = fopen(path, "wb");
+  if (fp == NULL) return pfs_fail(err, "cannot write %s: %s", path, strerror(errno));
+  bool ok = fwrite(bytes, 1, (size_t)n, fp) == n;
+  ok = fclose(fp) == 0 && ok;
+  return ok || pfs_fail(err, "cannot write %s", path);
+}
+
+static uint64_t space_bytes(const pfs_flash_new_component *c) {
+  return (uint64_t)pfs_flash_list_bytes_of(c->size_bytes) + c->size_bytes;
+}
+
+/* `read`: each component written whole and read back while the update is
+ * open (the core serves its peers from it), verified, committed, read back
+ * again (a phone lingers serving), the two reads the same. */
+static bool read_back(pfs_flash *f, const args *a, const loaded *l, pfs_err *err) {
+  uint8_t *before[PFS_FLASH_MAX_COMPONENTS] = { 0 }, *after[PFS_FLASH_MAX_COMPONENTS] = { 0 };
+  bool ok = true;
+  for (uint32_t i = 0; ok && i < a->nfiles; i++) {
+    uint64_t list_bytes = pfs_flash_list_bytes_of(l->c[i].size_bytes), total = space_bytes(&l->c[i]);
+    ok = ((before[i] = malloc((size_t)total)) != NULL && (after[i] = malloc((size_t)total)) != NULL) ||
+         pfs_fail(err, "out of memory");
+    ok = ok && pfs_flash_write_at(f, i, 0, l->list[i], (size_t)list_bytes, err) &&
+         pfs_flash_write_at(f, i, list_bytes, l->bytes[i], l->c[i].size_bytes, err) &&
+         read_space(f, a, i, before[i], total, err) && outside_refused(f, i, a->nfiles, total, err);
+  }
+  for (uint32_t i = 0; ok && i < a->nfiles; i++) ok = pfs_flash_verify(f, i, err);
+  ok = ok && pfs_flash_commit(f, err);
+  for (uint32_t i = 0; ok && i < a->nfiles; i++) {
+    uint64_t total = space_bytes(&l->c[i]);
+    ok = read_space(f, a, i, after[i], total, err);
+    if (ok && memcmp(after[i], before[i], (size_t)total) != 0)
+      ok = pfs_fail(err, "%s: reads back otherwise after the commit than before it", l->c[i].name);
+    ok = ok && write_space(a->out, l->c[i].name, after[i], total, err);
+  }
+  for (uint32_t i = 0; i < a->nfiles; i++) free(before[i]), free(after[i]);
+  return ok;
+}
+
 static bool run(const args *a, pfs_flash *f, pfs_flash_boot *b, pfs_err *err) {
   if (strcmp(a->cmd, "ls") == 0) {
     pfs_flash_boot_scan(f, b);
@@ -248,9 +322,10 @@ static bool run(const args *a, pfs_flash *f, pfs_flash_boot *b, pfs_err *err) {
   }
   loaded l;
   bool ok = load_files(a, &l, err);
-  if (ok && strcmp(a->cmd, "write") == 0) ok = pfs_flash_begin_update(f, a->load, l.c, a->nfiles, err);
+  bool update = strcmp(a->cmd, "format") != 0;
+  if (ok && update) ok = pfs_flash_begin_update(f, a->load, l.c, a->nfiles, err);
   else if (ok) ok = pfs_flash_begin_format(f, a->load, l.c, a->nfiles, err);
-  ok = ok && write_load(f, a, &l, err);
+  ok = ok && (strcmp(a->cmd, "read") == 0 ? read_back(f, a, &l, err) : write_load(f, a, &l, err));
   unload(&l);
   if (ok) pfs_flash_boot_scan(f, b);
   return ok;
@@ -261,7 +336,7 @@ int main(int argc, char **argv) {
   pfs_err err = { "" };
   args a;
   if (!parse_args(argc, argv, &a, &err)) return usage(err.text);
-  const char *cmds[] = { "ls", "boot", "confirm", "write", "format" };
+  const char *cmds[] = { "ls", "boot", "confirm", "write", "format", "read" };
   bool known = false;
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) known = known || strcmp(a.cmd, cmds[i]) == 0;
   if (!known) return usage("unknown COMMAND");

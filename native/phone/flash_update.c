@@ -38,6 +38,7 @@ static bool plan(pfs_flash *f, int slot, uint64_t seq, const char *load_name, co
   if (!pfs_place_components(&f->layout, &u->m, err)) return false;
   u->encoded_len = pfs_encode_manifest(f->md, &u->m, u->encoded);
   u->slot = slot;
+  u->readable = true;
   return true;
 }
 
@@ -106,15 +107,25 @@ static bool write_failed(pfs_flash *f, pfs_err *err) {
   return false;
 }
 
+/* Component `index` of the update, with [offset, offset+len) inside its
+ * transfer space (list, then bytes); NULL with the reason otherwise. */
+static const pfs_flash_component *span(const pfs_update *u, uint32_t index, uint64_t offset, size_t len, pfs_err *err) {
+  if (index >= u->m.count) return pfs_fail(err, "flash: no component %u (the load has %u)", index, u->m.count), NULL;
+  const pfs_flash_component *c = &u->m.components[index];
+  uint64_t limit = (uint64_t)c->list_bytes + c->size_bytes;
+  if (offset > limit || len > limit - offset) {
+    pfs_fail(err, "flash: %zu bytes at %llu are outside %s's transfer space of %llu bytes", len,
+             (unsigned long long)offset, c->name, (unsigned long long)limit);
+    return NULL;
+  }
+  return c;
+}
+
 bool pfs_flash_write_at(pfs_flash *f, uint32_t index, uint64_t offset, const uint8_t *bytes, size_t len, pfs_err *err) {
   if (!usable(f, err)) return false;
   pfs_update *u = &f->up;
-  if (index >= u->m.count) return pfs_fail(err, "flash: no component %u (the load has %u)", index, u->m.count);
-  const pfs_flash_component *c = &u->m.components[index];
-  uint64_t limit = (uint64_t)c->list_bytes + c->size_bytes;
-  if (offset > limit || len > limit - offset)
-    return pfs_fail(err, "flash: %zu bytes at %llu are outside %s's transfer space of %llu bytes", len,
-                    (unsigned long long)offset, c->name, (unsigned long long)limit);
+  const pfs_flash_component *c = span(u, index, offset, len, err);
+  if (c == NULL) return false;
   if (len == 0) return true;
   u->checks[index] = false;
   uint64_t at = pfs_slot_start(&f->layout, u->slot) + c->offset_bytes + offset;
@@ -131,6 +142,19 @@ bool pfs_flash_write_at(pfs_flash *f, uint32_t index, uint64_t offset, const uin
   }
   if (!pfs_dev_program(f, at, bytes, len, err)) return write_failed(f, err);
   return true;
+}
+
+bool pfs_flash_read_at(pfs_flash *f, uint32_t index, uint64_t offset, uint8_t *into, size_t len, pfs_err *err) {
+  const pfs_update *u = &f->up;
+  if (!u->readable) return pfs_fail(err, "flash: no update to read (none begun by this store, or a newer begin failed)");
+  const pfs_flash_component *c = span(u, index, offset, len, err);
+  if (c == NULL) return false;
+  if (len == 0) return true;
+  uint64_t start = pfs_slot_start(&f->layout, u->slot), at = start + c->offset_bytes + offset;
+  /* Placement keeps every transfer space inside its slot (U0). */
+  if (at + len > start + f->layout.slot_bytes)
+    return pfs_fail(err, "flash: internal: a read of %s reaches past slot %s", c->name, pfs_flash_slot_name(u->slot));
+  return pfs_dev_read(f, at, into, len, err);
 }
 
 bool pfs_flash_verify(pfs_flash *f, uint32_t index, pfs_err *err) {

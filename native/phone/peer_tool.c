@@ -5,7 +5,7 @@
  *   pfs-peer --bind ADDR --broadcast BCAST --port P --model M --file NAME
  *            --size N --list-sha256 HEX
  *            [--seed-from PATH | --fetch-from PATH] --out PATH
- *            [--linger S] [--board NAME|key=value,...] [--seed N] [--timeout S]
+ *            [--linger S] [--board NAME] [--seed N] [--timeout S]
  *
  * --seed-from: the phone holds the file (NEED_VERIFIED): it is served from
  * --out, which gets the transfer space (block list, then file) first.
@@ -13,8 +13,9 @@
  * server bytes are the block list, then the file (host/phone/phone.ts).
  * Without either the phone only takes the file from its peers.
  * --out receives every flash write: the transfer space, list then file
- * (docs/ABI.md §7.1). --board: a board of boards/ (its "core" figures,
- * "inherits" followed) or figures by their config names (CFG).
+ * (docs/ABI.md §7.1). --board: a board of boards/, its "core" figures as
+ * build/gen/pfs_boards.h holds them (board.h; "inherits" followed by
+ * host/tools/boards-c.ts); without it, the core's defaults.
  *
  * Prints the core's events as the Node console does (host/log/console.ts)
  * and exits 0 once the file is done (FILE_DONE, or held from the start) and
@@ -30,34 +31,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "board.h"
 #include "err.h"
 #include "net.h"
 #include "peer.h"
 
-/* Board files chain: a model inherits a family, which may inherit more
- * (TinyGo's targets); deeper than this is a loop. */
-#define BOARD_INHERITS_MAX 8
-/* A board file is a page of JSON; anything longer is not one. */
-#define BOARD_FILE_BYTES_MAX 65536
 /* Server bytes offered per turn of the loop: what a TFTP window of 64 KiB
  * would bring at once. */
 #define FETCH_CHUNK_BYTES 65536u
 #define DEFAULT_TIMEOUT_S 120.0
-
-/* The config words by the names of host/core/abi.gen.ts CFG. */
-static const struct {
-  const char *name;
-  unsigned word;
-} CFG_NAMES[] = {
-    {"seed", PFS_CFG_SEED}, {"maxHierarchies", PFS_CFG_MAX_HIERARCHIES}, {"maxStreams", PFS_CFG_MAX_STREAMS},
-    {"outboxBytes", PFS_CFG_OUTBOX_BYTES}, {"inboxBytes", PFS_CFG_INBOX_BYTES}, {"lingerMs", PFS_CFG_LINGER_MS},
-    {"heartbeatMs", PFS_CFG_HEARTBEAT_MS}, {"peerTimeoutMs", PFS_CFG_PEER_TIMEOUT_MS},
-    {"adIntervalMs", PFS_CFG_AD_INTERVAL_MS}, {"rootAdIntervalMs", PFS_CFG_ROOT_AD_INTERVAL_MS},
-    {"joinTimeoutMs", PFS_CFG_JOIN_TIMEOUT_MS}, {"ringBytes", PFS_CFG_RING_BYTES},
-    {"maxTransfers", PFS_CFG_MAX_TRANSFERS}, {"maxFileBytes", PFS_CFG_MAX_FILE_BYTES},
-    {"serveBuffers", PFS_CFG_SERVE_BUFFERS}, {"stagingBytes", PFS_CFG_STAGING_BYTES},
-};
-#define CFG_NAME_COUNT (sizeof CFG_NAMES / sizeof CFG_NAMES[0])
 
 typedef struct tool {
   const char *bind, *broadcast, *model, *file, *seed_from, *fetch_from, *out, *board;
@@ -92,68 +74,6 @@ static bool parse_hex(const char *s, uint8_t *out, size_t n) {
     unsigned v;
     if (sscanf(s + 2 * i, "%2x", &v) != 1) return false;
     out[i] = (uint8_t)v;
-  }
-  return true;
-}
-
-static bool set_figure(uint32_t *words, const char *name, size_t len, const char *value, pfs_err *err) {
-  for (size_t i = 0; i < CFG_NAME_COUNT; i++) {
-    if (strlen(CFG_NAMES[i].name) != len || strncmp(CFG_NAMES[i].name, name, len) != 0) continue;
-    uint32_t v;
-    if (!parse_u32(value, &v)) return pfs_fail(err, "--board: %.*s is not a number", (int)len, name);
-    words[CFG_NAMES[i].word] = v;
-    return true;
-  }
-  return true; /* a figure the core does not take (a board's note, ...) */
-}
-
-/* Figures "key=value,key=value". */
-static bool board_figures(uint32_t *words, const char *text, pfs_err *err) {
-  char buf[1024];
-  snprintf(buf, sizeof buf, "%s", text);
-  for (char *save = NULL, *kv = strtok_r(buf, ",", &save); kv != NULL; kv = strtok_r(NULL, ",", &save)) {
-    char *eq = strchr(kv, '=');
-    if (eq == NULL) return pfs_fail(err, "--board: '%s' is not key=value", kv);
-    if (!set_figure(words, kv, (size_t)(eq - kv), eq + 1, err)) return false;
-  }
-  return true;
-}
-
-/* The text of a JSON string value after "key": in text, into out. */
-static bool json_string(const char *text, const char *key, char *out, size_t room) {
-  char pat[64];
-  snprintf(pat, sizeof pat, "\"%s\"", key);
-  const char *at = strstr(text, pat);
-  if (at == NULL || (at = strchr(at + strlen(pat), '"')) == NULL) return false;
-  const char *end = strchr(at + 1, '"');
-  if (end == NULL || (size_t)(end - at - 1) >= room) return false;
-  memcpy(out, at + 1, (size_t)(end - at - 1));
-  out[end - at - 1] = '\0';
-  return true;
-}
-
-/* boards/NAME.json: its parent's figures first, then its own "core" ones.
- * A plain scan, not a JSON parser: the board files are ours and flat. */
-static bool board_file(uint32_t *words, const char *name, int depth, pfs_err *err) {
-  if (depth > BOARD_INHERITS_MAX) return pfs_fail(err, "--board %s: inherits too deep", name);
-  char path[512], text[BOARD_FILE_BYTES_MAX + 1];
-  snprintf(path, sizeof path, "boards/%s.json", name);
-  FILE *f = fopen(path, "r");
-  if (f == NULL) return pfs_fail(err, "--board %s: %s: %s", name, path, strerror(errno));
-  size_t n = fread(text, 1, BOARD_FILE_BYTES_MAX, f);
-  fclose(f);
-  text[n] = '\0';
-  char parent[128];
-  if (json_string(text, "inherits", parent, sizeof parent) && !board_file(words, parent, depth + 1, err)) return false;
-  const char *core = strstr(text, "\"core\"");
-  const char *end = core == NULL ? NULL : strchr(core, '}');
-  for (size_t i = 0; core != NULL && i < CFG_NAME_COUNT; i++) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\"", CFG_NAMES[i].name);
-    const char *at = strstr(core, pat);
-    if (at == NULL || at > end) continue;
-    at = strchr(at, ':');
-    if (at != NULL) words[CFG_NAMES[i].word] = (uint32_t)strtoul(at + 1, NULL, 10);
   }
   return true;
 }
@@ -360,8 +280,13 @@ static bool start(tool *t, pfs_err *err) {
     return pfs_fail(err, "--bind and --broadcast take IPv4 addresses");
   }
   cfg.port = (uint16_t)t->port;
-  if (t->board != NULL && strchr(t->board, '=') != NULL && !board_figures(cfg.words, t->board, err)) return false;
-  if (t->board != NULL && strchr(t->board, '=') == NULL && !board_file(cfg.words, t->board, 0, err)) return false;
+  if (t->board != NULL) {
+    const pfs_board_row *b = NULL;
+    pfs_flash_layout layout; /* board_find checks it; the tool's flash is --out */
+    if (!board_find(t->board, &b, &layout, err)) return false;
+    _Static_assert(PFS_BOARD_WORDS <= PFS_CONFIG_WORDS, "the board table has more words than the core's config block");
+    memcpy(cfg.words, b->words, sizeof b->words);
+  }
   cfg.words[PFS_CFG_SEED] = t->seed;
   /* The core lingers a little past the tool, so it serves to the end. */
   cfg.words[PFS_CFG_LINGER_MS] = (uint32_t)(t->linger_s * 1000.0) + 1000u;

@@ -2,8 +2,6 @@
  * read the configuration from the server, confirm a trial, compare, read
  * and check the index, begin the update, hand over to phone_upgrade. */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,7 +32,7 @@ uint32_t phone_seed(const char *mac) {
   return h != 0 ? h : 1u;
 }
 
-/* A failed read of a server file as server-files.ts serverFileError says it;
+/* A failed read of a server file as host/phone/errors.ts serverFileError says it;
  * *absent for TFTP error 1 (file not found). */
 static bool get_file(const phone_opts *o, const char *host, uint16_t port, const char *file, size_t cap, size_t *len, bool *absent,
                      pfs_err *err) {
@@ -48,12 +46,11 @@ static bool get_file(const phone_opts *o, const char *host, uint16_t port, const
   t.tsize = true;
   t.max_bytes = cap;
   pfs_err why = {{0}};
+  pfs_tftp_failure failure = PFS_TFTP_FAIL_NONE;
   if (absent != NULL) *absent = false;
-  if (pfs_tftp_get_buffer(&t, file_buf, cap, len, &why)) return true;
-  /* tftp.c gives no code, only the text "(error N from ...)". */
-  bool not_found = strstr(why.text, "(error 1 from ") != NULL;
+  if (pfs_tftp_get_buffer(&t, file_buf, cap, len, &failure, &why)) return true;
+  bool not_found = failure == PFS_TFTP_FAIL_NOT_FOUND, too_large = failure == PFS_TFTP_FAIL_TOO_LARGE;
   if (not_found && absent != NULL) *absent = true;
-  bool too_large = strstr(why.text, "we take at most") != NULL || strstr(why.text, "the most we take") != NULL;
   return pfs_fail(err, "%s from the server %s: %s", file, not_found ? "not found" : too_large ? "too large" : "could not be fetched", why.text);
 }
 
@@ -191,13 +188,11 @@ static bool open_image(phone *ph, pfs_err *err) {
   pfs_err why = {{0}};
   ph->flash = pfs_flash_open(path, &ph->layout, &why);
   if (ph->flash == NULL) return pfs_fail(err, "flash image %s: open: %s", path, why.text);
-  ph->image_fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (ph->image_fd < 0) return pfs_fail(err, "flash image %s: open: %s", path, strerror(errno));
   return true;
 }
 
 bool phone_run(const phone_opts *o, pfs_err *err) {
-  phone ph = {.o = o, .image_fd = -1};
+  phone ph = {.o = o};
   if (!board_find(o->board, &ph.board, &ph.layout, err)) return false;
   bool ok = open_image(&ph, err);
   static pfs_flash_boot booted;
@@ -212,7 +207,6 @@ bool phone_run(const phone_opts *o, pfs_err *err) {
   if (ok && out == BOOT_REBOOT) {
     pfs_fail(err, "rebooted %d times in one run, each into another new load: stopping (the last one is committed on trial)", PHONE_BOOTS_MAX);
   }
-  if (ph.image_fd >= 0) close(ph.image_fd);
   pfs_err why = {{0}};
   bool closed = pfs_flash_close(ph.flash, &why);
   if (ok && out == BOOT_DONE && !closed) return pfs_fail(err, "flash image %s: close: %s", o->flash_path, why.text);

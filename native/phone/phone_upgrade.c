@@ -7,9 +7,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "console.h"
+#include "drop_log.h"
 #include "net.h"
 #include "peer.h"
 #include "phone.h"
@@ -231,25 +231,35 @@ static bool on_flash_write(void *ctx, int slot, uint32_t offset, const uint8_t *
   return false;
 }
 
-/* flash.h has no read of the open update: the image is read where the
- * layout puts the component (docs/FLASH.md: records, then slot A, slot B). */
+/* The core reads what it serves its peers: the component's transfer space
+ * in the update, open or (while lingering) committed; 0 when it cannot be
+ * read, as host/phone/phone.ts flashRead. */
 static uint32_t on_flash_read(void *ctx, int slot, uint32_t offset, uint8_t *into, uint32_t len) {
   upgrade *u = ctx;
   comp *c = comp_of_slot(u, slot);
-  int fslot = -1;
-  const pfs_flash_manifest *m = pfs_flash_update_manifest(u->ph->flash, &fslot);
-  if (c == NULL || m == NULL || fslot < 0 || c->index >= m->count) return 0;
-  const pfs_flash_component *mc = &m->components[c->index];
-  if ((uint64_t)offset + len > (uint64_t)mc->list_bytes + mc->size_bytes) return 0;
-  const pfs_flash_layout *l = &u->ph->layout;
-  uint64_t at = ((uint64_t)l->record_sectors + (uint64_t)fslot * l->slot_sectors) * l->sector_bytes + mc->offset_bytes + offset;
-  ssize_t n = pread(u->ph->image_fd, into, len, (off_t)at);
-  return n == (ssize_t)len ? len : 0u;
+  pfs_err why = {{0}};
+  if (c == NULL || !pfs_flash_read_at(u->ph->flash, c->index, offset, into, len, &why)) return 0;
+  return len;
 }
 
 static void on_event(void *ctx, double now_ms, uint32_t xid, int code, int n, uint32_t a, uint32_t b) {
   upgrade *u = ctx;
   (void)now_ms;
+  /* Drops are counted and summarized (drop_log.h, as phone.ts does with
+   * DropLog): a line for the first at once, then at most one per interval.
+   * The loop has no timer of ours here, so the summary is flushed on the
+   * next event after the interval (peers' ads come every few seconds) and,
+   * forced, when the process exits: nothing counted goes unsaid. */
+  static drop_log drops;
+  if (drops.line == NULL) {
+    drop_log_init(&drops, drop_log_console_line, DROP_SUMMARY_INTERVAL_MS);
+    drop_log_flush_at_exit(&drops);
+  }
+  if (code == PFS_EV_MALFORMED) {
+    drop_log_add(&drops, con_now_ms(), n, a);
+    return;
+  }
+  drop_log_flush(&drops, con_now_ms(), false);
   comp *c = NULL;
   for (size_t i = 0; i < u->count; i++) if (u->comps[i].slot >= 0 && u->comps[i].xid == xid) c = &u->comps[i];
   if (code == PFS_EV_FILE_DONE && c != NULL) c->done = true;

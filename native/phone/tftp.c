@@ -16,7 +16,7 @@
 /* RFC 1350 section 5 opcodes, RFC 2347 OACK. */
 enum { OP_RRQ = 1, OP_DATA = 3, OP_ACK = 4, OP_ERROR = 5, OP_OACK = 6 };
 /* RFC 1350 appendix error codes, RFC 2347 code 8. */
-enum { E_UNDEF = 0, E_DISK_FULL = 3, E_ILLEGAL = 4, E_UNKNOWN_TID = 5, E_OPTION = 8 };
+enum { E_UNDEF = 0, E_NOT_FOUND = 1, E_ACCESS = 2, E_DISK_FULL = 3, E_ILLEGAL = 4, E_UNKNOWN_TID = 5, E_OPTION = 8 };
 /* Of a server's ERROR text we keep this much: the line must hold a path too. */
 #define SERVER_TEXT_MAX 200u
 /* RFC 2347 option values are decimals; more digits than this are not a size
@@ -31,6 +31,11 @@ static const char *const ERROR_TEXTS[] = {
 
 static const char *error_text(unsigned code) {
   return code < sizeof ERROR_TEXTS / sizeof ERROR_TEXTS[0] ? ERROR_TEXTS[code] : "unknown error code";
+}
+
+const char *pfs_tftp_failure_name(pfs_tftp_failure f) {
+  static const char *const names[] = {"none", "not-found", "access", "server", "too-large", "size", "timeout", "protocol", "local"};
+  return (unsigned)f < sizeof names / sizeof names[0] ? names[f] : "?";
 }
 
 uint64_t pfs_tftp_now_ms(void) {
@@ -93,8 +98,9 @@ static void close_fd(pfs_tftp *t) {
 }
 
 /* Tells the server (once its TID is known) and closes; the caller has put
- * the reason in err. code < 0: nothing is sent. */
-static pfs_tftp_status stop(pfs_tftp *t, int code, const pfs_err *err) {
+ * the reason in err, and `why` is its kind. code < 0: nothing is sent. */
+static pfs_tftp_status stop(pfs_tftp *t, int code, pfs_tftp_failure why, const pfs_err *err) {
+  t->failure = why;
   if (code >= 0 && t->tid_known && t->fd >= 0) send_error(t, (unsigned)code, err != NULL ? err->text : "", &t->server);
   close_fd(t);
   return PFS_TFTP_FAILED;
@@ -104,7 +110,7 @@ void pfs_tftp_cancel(pfs_tftp *t) {
   if (t->fd < 0) return;
   pfs_err why;
   snprintf(why.text, sizeof why.text, "transfer cancelled");
-  (void)stop(t, E_UNDEF, &why);
+  (void)stop(t, E_UNDEF, PFS_TFTP_FAIL_LOCAL, &why);
 }
 
 /* ---- starting ---- */
@@ -130,7 +136,7 @@ static bool build_request(pfs_tftp *t, bool with_options, pfs_err *err) {
 }
 
 /* A fresh socket (a new TID, RFC 1350 section 4) and the request sent. */
-static bool send_request(pfs_tftp *t, bool with_options, uint64_t now_ms, pfs_err *err) {
+static bool request(pfs_tftp *t, bool with_options, uint64_t now_ms, pfs_err *err) {
   if (!build_request(t, with_options, err)) return false;
   t->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (t->fd < 0) return pfs_fail(err, "tftp: socket: %s", strerror(errno));
@@ -161,12 +167,15 @@ static bool send_request(pfs_tftp *t, bool with_options, uint64_t now_ms, pfs_er
   return true;
 }
 
-bool pfs_tftp_start(pfs_tftp *t, const pfs_tftp_opts *o, uint64_t now_ms, pfs_err *err) {
-  memset(t, 0, offsetof(pfs_tftp, pkt)); /* the receive buffer needs no zeroing */
-  t->fd = -1;
-  t->phase = PFS_TFTP_PHASE_END;
-  t->opts = *o;
-  if (t->opts.timeout_ms == 0) t->opts.timeout_ms = PFS_TFTP_TIMEOUT_DEFAULT_MS;
+/* request(), its failure one of our side. */
+static bool send_request(pfs_tftp *t, bool with_options, uint64_t now_ms, pfs_err *err) {
+  if (request(t, with_options, now_ms, err)) return true;
+  t->failure = PFS_TFTP_FAIL_LOCAL;
+  return false;
+}
+
+/* The checks of pfs_tftp_start before anything is opened. */
+static bool start_opts(pfs_tftp *t, const pfs_tftp_opts *o, pfs_err *err) {
   if (o->file == NULL || o->host == NULL || o->deliver == NULL) return pfs_fail(err, "tftp: no file, host or deliver callback given");
   if (o->blksize != 0 && (o->blksize < PFS_TFTP_BLKSIZE_MIN || o->blksize > PFS_TFTP_BLKSIZE_MAX)) {
     return pfs_fail(err, "tftp: blksize %u is outside %u..%u (RFC 2348)", o->blksize, PFS_TFTP_BLKSIZE_MIN, PFS_TFTP_BLKSIZE_MAX);
@@ -175,6 +184,19 @@ bool pfs_tftp_start(pfs_tftp *t, const pfs_tftp_opts *o, uint64_t now_ms, pfs_er
   t->server.sin_family = AF_INET;
   t->server.sin_port = htons(o->port);
   if (inet_pton(AF_INET, o->host, &t->server.sin_addr) != 1) return pfs_fail(err, "tftp: server '%.64s' is not a numeric IPv4 address", o->host);
+  return true;
+}
+
+bool pfs_tftp_start(pfs_tftp *t, const pfs_tftp_opts *o, uint64_t now_ms, pfs_err *err) {
+  memset(t, 0, offsetof(pfs_tftp, pkt)); /* the receive buffer needs no zeroing */
+  t->fd = -1;
+  t->phase = PFS_TFTP_PHASE_END;
+  t->opts = *o;
+  if (t->opts.timeout_ms == 0) t->opts.timeout_ms = PFS_TFTP_TIMEOUT_DEFAULT_MS;
+  if (!start_opts(t, o, err)) {
+    t->failure = PFS_TFTP_FAIL_LOCAL;
+    return false;
+  }
   return send_request(t, true, now_ms, err);
 }
 
@@ -219,7 +241,9 @@ static pfs_tftp_status on_error(pfs_tftp *t, size_t n, const struct sockaddr_in 
   char peer[32];
   peer_text(from, peer, sizeof peer);
   pfs_fail(err, "'%.200s': %s%s%s (error %u from %s)", t->opts.file, error_text(code), len > 0 ? ": " : "", text, code, peer);
-  return stop(t, -1, err); /* an ERROR is never answered */
+  t->server_code = code;
+  pfs_tftp_failure why = code == E_NOT_FOUND ? PFS_TFTP_FAIL_NOT_FOUND : code == E_ACCESS ? PFS_TFTP_FAIL_ACCESS : PFS_TFTP_FAIL_SERVER;
+  return stop(t, -1, why, err); /* an ERROR is never answered */
 }
 
 /* A plain decimal of RFC 2347, no sign, at most DECIMAL_DIGITS_MAX digits. */
@@ -271,12 +295,12 @@ static pfs_tftp_status announced_size_fits(pfs_tftp *t, pfs_err *err) {
   if (!t->has_tsize) return PFS_TFTP_RUNNING;
   if (o->max_bytes != PFS_TFTP_NO_LIMIT && t->tsize > o->max_bytes) {
     pfs_fail(err, "'%.200s' is %llu bytes (tsize); we take at most %llu", o->file, (unsigned long long)t->tsize, (unsigned long long)o->max_bytes);
-    return stop(t, E_DISK_FULL, err);
+    return stop(t, E_DISK_FULL, PFS_TFTP_FAIL_TOO_LARGE, err);
   }
   if (o->expect_bytes != PFS_TFTP_NO_LIMIT && t->tsize != o->expect_bytes) {
     pfs_fail(err, "'%.200s' is %llu bytes on the server (tsize), not the %llu expected", o->file, (unsigned long long)t->tsize,
              (unsigned long long)o->expect_bytes);
-    return stop(t, E_UNDEF, err);
+    return stop(t, E_UNDEF, PFS_TFTP_FAIL_SIZE, err);
   }
   return PFS_TFTP_RUNNING;
 }
@@ -311,16 +335,16 @@ static pfs_tftp_status received_size_fits(pfs_tftp *t, bool last, pfs_err *err) 
   unsigned long long b = (unsigned long long)t->bytes;
   if (t->has_tsize && (t->bytes > t->tsize || (last && t->bytes != t->tsize))) {
     pfs_fail(err, "'%.200s': %s %llu bytes, but the server announced tsize %llu", o->file, last ? "ended at" : "already", b, (unsigned long long)t->tsize);
-    return stop(t, E_UNDEF, err);
+    return stop(t, E_UNDEF, PFS_TFTP_FAIL_SIZE, err);
   }
   if (o->max_bytes != PFS_TFTP_NO_LIMIT && t->bytes > o->max_bytes) {
     pfs_fail(err, "'%.200s' runs past %llu bytes, the most we take: stopped", o->file, (unsigned long long)o->max_bytes);
-    return stop(t, E_DISK_FULL, err);
+    return stop(t, E_DISK_FULL, PFS_TFTP_FAIL_TOO_LARGE, err);
   }
   if (o->expect_bytes != PFS_TFTP_NO_LIMIT && (t->bytes > o->expect_bytes || (last && t->bytes != o->expect_bytes))) {
     if (last) pfs_fail(err, "'%.200s' ends at %llu bytes on the server, not the %llu expected", o->file, b, (unsigned long long)o->expect_bytes);
     else pfs_fail(err, "'%.200s' runs past %llu bytes on the server, not the size expected", o->file, (unsigned long long)o->expect_bytes);
-    return stop(t, E_UNDEF, err);
+    return stop(t, E_UNDEF, PFS_TFTP_FAIL_SIZE, err);
   }
   return PFS_TFTP_RUNNING;
 }
@@ -344,13 +368,13 @@ static pfs_tftp_status on_data(pfs_tftp *t, size_t n, const struct sockaddr_in *
   size_t len = n - PFS_TFTP_HEADER_BYTES;
   if (len > t->blksize) {
     pfs_fail(err, "'%.200s': block %u has %zu bytes, more than the blksize %u", t->opts.file, block, len, t->blksize);
-    return stop(t, E_ILLEGAL, err);
+    return stop(t, E_ILLEGAL, PFS_TFTP_FAIL_PROTOCOL, err);
   }
   uint64_t offset = t->bytes;
   bool last = len < t->blksize;
   t->bytes += len;
   if (received_size_fits(t, last, err) != PFS_TFTP_RUNNING) return PFS_TFTP_FAILED;
-  if (!t->opts.deliver(t->opts.ctx, t->pkt + PFS_TFTP_HEADER_BYTES, len, offset, err)) return stop(t, E_UNDEF, err);
+  if (!t->opts.deliver(t->opts.ctx, t->pkt + PFS_TFTP_HEADER_BYTES, len, offset, err)) return stop(t, E_UNDEF, PFS_TFTP_FAIL_LOCAL, err);
   t->next++;
   progress(t, now_ms);
   /* The final ACK only once the consumer has the last block: if it failed,
@@ -395,7 +419,7 @@ pfs_tftp_status pfs_tftp_readable(pfs_tftp *t, uint64_t now_ms, pfs_err *err) {
       if (errno == EINTR || errno == ECONNREFUSED) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       pfs_fail(err, "tftp: receiving '%.200s': %s", t->opts.file, strerror(errno));
-      return stop(t, -1, err);
+      return stop(t, -1, PFS_TFTP_FAIL_LOCAL, err);
     }
     if (flen < sizeof from || from.sin_family != AF_INET) continue;
     pfs_tftp_status s = on_packet(t, (size_t)n, &from, now_ms, err);
@@ -415,7 +439,7 @@ pfs_tftp_status pfs_tftp_timeout(pfs_tftp *t, uint64_t now_ms, pfs_err *err) {
       pfs_fail(err, "timeout reading '%.200s' from %s: no block %u (%llu bytes received) after %u retries", t->opts.file, peer, t->next,
                (unsigned long long)t->bytes, t->opts.retries);
     }
-    return stop(t, E_UNDEF, err);
+    return stop(t, E_UNDEF, PFS_TFTP_FAIL_TIMEOUT, err);
   }
   t->retries_left--;
   t->timeout_ms = t->timeout_ms * 2 < PFS_TFTP_BACKOFF_MAX_MS ? t->timeout_ms * 2 : PFS_TFTP_BACKOFF_MAX_MS;
@@ -428,9 +452,15 @@ pfs_tftp_status pfs_tftp_timeout(pfs_tftp *t, uint64_t now_ms, pfs_err *err) {
 
 /* ---- blocking wrappers ---- */
 
-bool pfs_tftp_get(const pfs_tftp_opts *o, uint64_t *bytes, pfs_err *err) {
+bool pfs_tftp_run(const pfs_tftp_opts *o, uint64_t *bytes, pfs_tftp_failure *failure, pfs_err *err) {
   static pfs_tftp t; /* 64 KiB of receive buffer: not on the stack; one thread */
-  if (!pfs_tftp_start(&t, o, pfs_tftp_now_ms(), err)) return false;
+  pfs_tftp_failure ignored;
+  if (failure == NULL) failure = &ignored;
+  *failure = PFS_TFTP_FAIL_NONE;
+  if (!pfs_tftp_start(&t, o, pfs_tftp_now_ms(), err)) {
+    *failure = t.failure;
+    return false;
+  }
   pfs_tftp_status s = PFS_TFTP_RUNNING;
   while (s == PFS_TFTP_RUNNING) {
     uint64_t now = pfs_tftp_now_ms();
@@ -440,6 +470,7 @@ bool pfs_tftp_get(const pfs_tftp_opts *o, uint64_t *bytes, pfs_err *err) {
     if (r < 0 && errno != EINTR) {
       pfs_fail(err, "tftp: poll: %s", strerror(errno));
       pfs_tftp_cancel(&t);
+      *failure = PFS_TFTP_FAIL_LOCAL;
       return false;
     }
     now = pfs_tftp_now_ms();
@@ -447,8 +478,11 @@ bool pfs_tftp_get(const pfs_tftp_opts *o, uint64_t *bytes, pfs_err *err) {
     if (s == PFS_TFTP_RUNNING) s = pfs_tftp_timeout(&t, now, err);
   }
   if (bytes != NULL) *bytes = t.bytes;
+  if (s != PFS_TFTP_DONE) *failure = t.failure;
   return s == PFS_TFTP_DONE;
 }
+
+bool pfs_tftp_get(const pfs_tftp_opts *o, uint64_t *bytes, pfs_err *err) { return pfs_tftp_run(o, bytes, NULL, err); }
 
 struct into_buffer {
   uint8_t *buf;
@@ -463,14 +497,15 @@ static bool copy_chunk(void *ctx, const uint8_t *chunk, size_t len, uint64_t off
   return true;
 }
 
-bool pfs_tftp_get_buffer(const pfs_tftp_opts *o, uint8_t *buf, size_t cap, size_t *len, pfs_err *err) {
+bool pfs_tftp_get_buffer(const pfs_tftp_opts *o, uint8_t *buf, size_t cap, size_t *len, pfs_tftp_failure *failure,
+                         pfs_err *err) {
   pfs_tftp_opts mine = *o;
   struct into_buffer b = { buf, cap };
   if ((uint64_t)cap < mine.max_bytes) mine.max_bytes = cap;
   mine.deliver = copy_chunk;
   mine.ctx = &b;
   uint64_t bytes = 0;
-  if (!pfs_tftp_get(&mine, &bytes, err)) return false;
+  if (!pfs_tftp_run(&mine, &bytes, failure, err)) return false;
   *len = (size_t)bytes;
   return true;
 }

@@ -65,8 +65,27 @@ typedef struct pfs_tftp_opts {
  * expected, default timeout and retries; the caller sets the rest. */
 void pfs_tftp_opts_init(pfs_tftp_opts *o);
 
+/* Why a transfer failed, for a caller that acts on it (the text in err is
+ * for printing): host/tftp/client.ts TftpError's codes, the server's codes
+ * that a phone tells apart (docs/TFTP.md) named on their own. */
+typedef enum pfs_tftp_failure {
+  PFS_TFTP_FAIL_NONE = 0,  /* not failed: running, or done */
+  PFS_TFTP_FAIL_NOT_FOUND, /* the server's ERROR 1: file not found */
+  PFS_TFTP_FAIL_ACCESS,    /* the server's ERROR 2: access violation */
+  PFS_TFTP_FAIL_SERVER,    /* any other ERROR from the server (server_code) */
+  PFS_TFTP_FAIL_TOO_LARGE, /* over max_bytes, by tsize or by the bytes ("limit") */
+  PFS_TFTP_FAIL_SIZE,      /* not expect_bytes, or not the tsize announced */
+  PFS_TFTP_FAIL_TIMEOUT,   /* no answer after the retries */
+  PFS_TFTP_FAIL_PROTOCOL,  /* a packet we cannot take (a block over the blksize) */
+  PFS_TFTP_FAIL_LOCAL,     /* our side: bad options, a socket call, the deliver
+                            * callback, a cancel ("io", "aborted") */
+} pfs_tftp_failure;
+
+/* One word for a failure ("not-found", "too-large", ...; "none"). */
+const char *pfs_tftp_failure_name(pfs_tftp_failure f);
+
 typedef enum pfs_tftp_status {
-  PFS_TFTP_FAILED = -1, /* err says why; the socket is closed */
+  PFS_TFTP_FAILED = -1, /* err says why, failure of the pfs_tftp its kind; the socket is closed */
   PFS_TFTP_RUNNING = 0,
   PFS_TFTP_DONE = 1, /* the final block was delivered and ACKed */
 } pfs_tftp_status;
@@ -90,6 +109,8 @@ typedef struct pfs_tftp {
   uint64_t deadline_ms;      /* retransmit (or fail) when reached */
   size_t last_len;           /* the request or ACK a timeout sends again */
   uint8_t last[PFS_TFTP_REQUEST_MAX];
+  pfs_tftp_failure failure;  /* once a call returned PFS_TFTP_FAILED (or start false) */
+  unsigned server_code;      /* the server's ERROR code, for the three server kinds */
   uint8_t pkt[PFS_TFTP_PACKET_MAX + 1]; /* +1: an oversized DATA shows */
 } pfs_tftp;
 
@@ -118,11 +139,17 @@ void pfs_tftp_cancel(pfs_tftp *t);
 
 /* Runs the whole transfer, blocking in poll(); the bytes go to o->deliver.
  * It keeps its pfs_tftp in static storage (64 KiB of buffer off the stack):
- * one blocking fetch at a time, never from inside a deliver callback. */
+ * one blocking fetch at a time, never from inside a deliver callback.
+ * failure (may be NULL) gets the kind when it returns false. */
+bool pfs_tftp_run(const pfs_tftp_opts *o, uint64_t *bytes, pfs_tftp_failure *failure, pfs_err *err);
+
+/* pfs_tftp_run without the kind. */
 bool pfs_tftp_get(const pfs_tftp_opts *o, uint64_t *bytes, pfs_err *err);
 
 /* The whole file into buf, never more than cap bytes (nor o->max_bytes);
- * *len is its size. o->deliver is not used. */
-bool pfs_tftp_get_buffer(const pfs_tftp_opts *o, uint8_t *buf, size_t cap, size_t *len, pfs_err *err);
+ * *len is its size; failure (may be NULL) as pfs_tftp_run. o->deliver is
+ * not used. */
+bool pfs_tftp_get_buffer(const pfs_tftp_opts *o, uint8_t *buf, size_t cap, size_t *len, pfs_tftp_failure *failure,
+                         pfs_err *err);
 
 #endif

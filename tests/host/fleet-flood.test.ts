@@ -14,21 +14,13 @@
 
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { getPreset, presetFiles } from "../../host/load/presets.js";
-import { ipToU32 } from "../../host/phone/addr.js";
-import { FleetRunResult, PhoneRun, runFleetProcesses } from "../../host/phone/fleet.js";
+import { join } from "node:path";
 import { DROP_SUMMARY_INTERVAL_MS } from "../../host/log/throttle.js";
-import type { AttackPlan, AttackReport } from "../support/attacker.js";
-import { xidOf } from "../support/fuzz-wire.js";
+import { Attack, AttackedRun, attackedFleet as attackedFleetIn, TARGET } from "../support/attacked-fleet.js";
 import { flashBoots } from "../support/phone-proc.js";
-import { ProcFigures, ProcWatch } from "../support/proc-watch.js";
 
-const ATTACKER = join(dirname(fileURLToPath(import.meta.url)), "../support/attacker.js");
 const LONG = process.env.PFS_FLOOD_LONG === "1";
 /** The fleet's PFS port, one per test process: two runs of this test at once
  *  (two people's `make test` on one machine) would otherwise hear each other.
@@ -36,8 +28,6 @@ const LONG = process.env.PFS_FLOOD_LONG === "1";
 const PORT = 20000 + (process.pid % 12000);
 /** A fleet that hangs fails the test instead of holding up the suite. */
 const TEST_TIMEOUT_MS = LONG ? 600_000 : 180_000;
-const TARGET = "127.0.0.2";
-const MODEL = "CP-7961G";
 /** Measured peaks of the phone's process: 61 MB upgrading undisturbed, 84 MB
  *  under the flood, up to 110 MB under churn (V8 keeps the garbage of a few
  *  thousand sockets a second for a while; over 60 s of churn it levels off
@@ -52,63 +42,9 @@ const CHURN_SLOWDOWN_MAX = 1.5;
 const work = mkdtempSync(join(tmpdir(), "pfs-flood-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-interface AttackedRun {
-  run: FleetRunResult;
-  target: PhoneRun;
-  figures: ProcFigures;
-  report: AttackReport;
-  /** From the fleet's start to the last phone's new load active. */
-  upgradeMs: number;
-}
-
-/** When a phone's console said its new load was active, ms after its start. */
-function activeAtMs(p: PhoneRun): number {
-  const line = p.lines.find((l) => /verified in flash and active/.test(l));
-  const m = /^\w+ +(\d\d):(\d\d):(\d\d)\.(\d\d\d) /.exec(line ?? "");
-  if (m === null) return Infinity;
-  return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000 + Number(m[4]);
-}
-
-type Attack = Omit<AttackPlan, "target" | "port" | "from" | "seed" | "targets">;
-
-/** A fleet of 4 phones upgrading; once the target needs its files, each of
- *  `attacks` starts in an attacker process of its own (a UDP flood would
- *  otherwise starve the same process's TCP work, and its counts with it). */
-async function attackedFleet(name: string, load: string, wanKbps: number, attacks: Attack[]): Promise<AttackedRun> {
-  const workDir = join(work, name);
-  const running: Array<{ child: ReturnType<typeof spawn>; done: Promise<void>; out: string[] }> = [];
-  let target: PhoneRun | undefined;
-  const watch = new ProcWatch(() => target?.pid);
-  const files = presetFiles(getPreset(load)).map((f) => f.name);
-  const phones = [0, 1, 2, 3].map((i) => ipToU32(`127.0.0.${i + 2}`));
-  const run = await runFleetProcesses({
-    phones: 4, models: 1, load, port: PORT, lingerSec: 3, pfs: true, tftpWindow: 1, wanKbps, wanRttMs: 20,
-    verbose: false, out: () => {}, workDir,
-    onLine: (p, line) => {
-      if (p.bind !== TARGET) return;
-      target = p;
-      // The upgrade has started: the phone needs its files.
-      if (running.length > 0 || !/ need .* through PFS$/.test(line)) return;
-      attacks.forEach((attack, i) => {
-        const plan: AttackPlan = { ...attack, target: TARGET, port: PORT, from: "127.0.0.1", seed: 4051 + i, targets: { xids: files.map((f) => xidOf(MODEL, f)), addrs: phones } };
-        const child = spawn(process.execPath, [ATTACKER, JSON.stringify(plan)], { stdio: ["ignore", "pipe", "inherit"] });
-        const out: string[] = [];
-        child.stdout!.on("data", (d: Buffer) => out.push(d.toString()));
-        running.push({ child, out, done: new Promise<void>((resolve) => child.once("close", () => resolve())) });
-      });
-    },
-  });
-  const figures = watch.stop();
-  const report: AttackReport = {};
-  for (const a of running) {
-    // A churn runs until told; a flood or a hold ends by itself.
-    if (a.child.exitCode === null) a.child.kill("SIGTERM");
-    await a.done;
-    Object.assign(report, JSON.parse(a.out.join("") || "{}"));
-  }
-  const upgradeMs = Math.max(...run.phones.map(activeAtMs));
-  return { run, target: run.phones.find((p) => p.bind === TARGET)!, figures, report, upgradeMs };
-}
+/** The flood and churn fleets, each in a folder of its own. */
+const attackedFleet = (name: string, load: string, wanKbps: number, attacks: Attack[]): Promise<AttackedRun> =>
+  attackedFleetIn({ workDir: join(work, name), port: PORT, load, wanKbps, attacks, seed: 4051 });
 
 /** Every phone exited 0 and its image, read here, boots the new load. */
 function allUpgraded(r: AttackedRun, loadName: string): void {

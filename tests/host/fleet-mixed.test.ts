@@ -38,6 +38,10 @@ const isNative = (i: number) => i % 4 === 1 || i % 4 === 2;
 /** Phones 0 (Node, model 0) and 1 (C, model 1) boot first; the others this
  *  much later, once the two are confirmed roots and fetching. */
 const LATE_MS = 4000;
+/** Seconds every phone serves after it finished, in the roots test: the
+ *  late phones take about 5 s to finish here (up to 3 times that on a
+ *  loaded machine). */
+const ROOT_LINGER_S = 15;
 const TEST_TIMEOUT_MS = 300_000;
 
 const work = mkdtempSync(join(tmpdir(), "pfs-mixed-"));
@@ -82,7 +86,10 @@ function links(phones: PhoneRun[]): Array<{ child: PhoneRun; parent: PhoneRun }>
 async function rootsBothWays(t: TestContext, name: string, build: Build): Promise<void> {
   const reason = whyNot(build);
   if (reason !== null) return t.skip(reason);
-  const { run, root } = await mixedFleet(name, { startAfterMs: (i) => (i <= 1 ? 0 : LATE_MS) }, build);
+  // The first two linger until the late ones surely hold everything: a
+  // root that left before would make a late phone root, and it would read
+  // the files again (rightly).
+  const { run, root } = await mixedFleet(name, { startAfterMs: (i) => (i <= 1 ? 0 : LATE_MS), lingerSec: ROOT_LINGER_S }, build);
   assert.deepEqual(failures(run.phones), []);
   for (const p of run.phones) assertBootsServerLoad(p.flash, p.mac, root, `${p.bind} (${p.native ? "C" : "node"})`);
   // Who read each model's firmware from the server: its first phone only.

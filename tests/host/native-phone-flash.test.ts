@@ -10,7 +10,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync, truncateSync } from "node:fs";
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadBoard } from "../../host/boards.js";
@@ -170,6 +170,29 @@ test("a C update of a Node image boots in Node: the load, verified, with the fil
   assert.equal(nf.recordSeq, 1);
   assert.equal(readFileSync(fresh).length, layoutBytes(layout));
   assert.deepEqual(same(nf), same(cOk("ls", fresh)));
+});
+
+test("a C update reads back through pfs_flash_read_at: each transfer space, open and committed, is the block list and the file", (t) => {
+  const why = ensurePhoneTool(TOOL_TARGET);
+  if (why !== null) return t.skip(why);
+  const dir = tempDir(t);
+  const image = nodeImage(dir, null);
+  const load2 = newLoad("6");
+  const out = join(dir, "space");
+  mkdirSync(out);
+  // Pieces that fall on no sector, block or list boundary, as the core's reads.
+  const read = cOk("read", image, ["--load", load2.loadName, "--piece", "1237", "--out", out, ...filesOf(dir, load2)]);
+  assert.equal(read.slot, "B");
+  assert.equal(read.state, "trial");
+  for (const f of load2.files) {
+    const space = readFileSync(join(out, `${f.name}.space`));
+    assert.equal(space.length, f.list.length + f.content.length, f.name);
+    assert.ok(Buffer.from(f.stream).equals(space), `${f.name}: the block list, then the file`);
+  }
+  assert.deepEqual(same(nodeLs(image)), same(read));
+  // The tool's own refusals (outside the transfer space, a component the load lacks) passed, or it exits 1.
+  const bad = c("read", image, ["--load", "X", image]);
+  assert.equal(bad.code, 2, "read needs --out");
 });
 
 test("a C trial boots once; a second power-up without a confirm goes back to the old load; a confirm keeps it", (t) => {

@@ -11,11 +11,11 @@
 
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseLoads } from "../../host/load/loads.js";
 import { makeTftpRoot } from "../../host/load/tftp-root.js";
+import { caseFolder, entityBomb, indexEditor } from "../support/bad-index.js";
 import { SERVER_CONTRADICTIONS_MAX } from "../../host/phone/server-watch.js";
 import { TftpServer } from "../../host/tftp/server.js";
 import { changedPaths, factoryFlash, FACTORY_LOAD, flashBoots, runPfs, snapshotTree } from "../support/phone-proc.js";
@@ -37,25 +37,7 @@ makeTftpRoot({ outDir: pristine, model: "CP-7961G", preset: "tiny", macs: [MAC],
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const goodIndex = readFileSync(join(pristine, INDEX));
-const first = parseLoads(goodIndex).components[0];
-const firstHex = (h: Uint8Array) => Buffer.from(h).toString("hex");
-
-/** The index with its text (after the header) edited; the header's length
- *  field covers the header only, so the text may change length. */
-function editIndex(edit: (text: string) => string): Buffer {
-  const at = parseLoads(goodIndex).header.headerBytes;
-  const text = edit(goodIndex.subarray(at).toString("latin1"));
-  return Buffer.concat([goodIndex.subarray(0, at), Buffer.from(text, "latin1")]);
-}
-const firstLine = (edit: (fields: string[]) => string[]) => editIndex((text) => text.replace(
-  new RegExp(`^${first.name.replace(/\./g, "\\.")} .*$`, "m"), (line) => edit(line.split(" ")).join(" ")));
-
-/** A billion laughs: ten entities of ten each, nine deep (10^9 'lol's). */
-function entityBomb(): string {
-  let decl = '<!ENTITY lol0 "lol">';
-  for (let i = 1; i < 10; i++) decl += `<!ENTITY lol${i} "${`&lol${i - 1};`.repeat(10)}">`;
-  return `<?xml version="1.0"?>\n<!DOCTYPE device [${decl}]>\n<device><loadInformation>&lol9;</loadInformation></device>\n`;
-}
+const { first, editIndex, firstLine } = indexEditor(goodIndex);
 
 interface Case {
   name: string;
@@ -103,14 +85,7 @@ describe("a phone given bad files by its server: one line, exit 1, the old load 
   for (const c of CASES) {
     test(c.name, async (t) => {
       const here = join(dir, `case-${n++}`);
-      const root = join(here, "root");
-      const cwd = join(here, "cwd");
-      cpSync(pristine, root, { recursive: true });
-      mkdirSync(cwd);
-      for (const [name, data] of Object.entries(c.files)) writeFileSync(join(root, name), data);
-      const flash = join(here, "phone.flash");
-      factoryFlash(flash);
-      const before = snapshotTree(here);
+      const { root, cwd, flash, before } = caseFolder(here, pristine, c.files);
       const server = new TftpServer({ root, host: "127.0.0.1", port: 0 });
       const { port } = await server.start();
       let r;
