@@ -44,22 +44,31 @@ void con_say(const char *level, const char *fmt, ...) {
   line_at(con_now_ms(), level, text);
 }
 
-static const char *refuse_reason(int n) {
-  static const char *const names[] = {"?", "FULL", "NOT_MEMBER", "CYCLE", "TOO_DEEP"};
-  return n >= 0 && n < 5 ? names[n] : "?";
+/* A reason's name, or its number when this host has none (console.ts:
+ * `REFUSE_REASONS[n] ?? n`); `num` holds the number's text. */
+static const char *reason_or_number(const char *const *names, int count, int n, char num[16]) {
+  if (n >= 0 && n < count) return names[n];
+  snprintf(num, 16, "%d", n);
+  return num;
 }
 
-static const char *merge_failure(int n) {
+static const char *refuse_reason(int n, char num[16]) {
+  static const char *const names[] = {"?", "FULL", "NOT_MEMBER", "CYCLE", "TOO_DEEP"};
+  return reason_or_number(names, 5, n, num);
+}
+
+static const char *merge_failure(int n, char num[16]) {
   static const char *const names[] = {"?", "no answer", "refused", "delivered nothing", "link lost"};
-  return n >= 0 && n < 5 ? names[n] : "?";
+  return reason_or_number(names, 5, n, num);
 }
 
 /* Events about the tree: who joined whom (formatEvent, first half). */
 static bool tree_event(char *t, size_t room, const char *x, int code, int n, const char *ad, uint32_t b) {
+  char num[16];
   switch (code) {
     case PFS_EV_YIELD: snprintf(t, room, "%s Yield to %s %s strength=%08x", x, n == 1 ? "root" : "stronger claim", ad, (unsigned)b); return true;
     case PFS_EV_JOINED: snprintf(t, room, "%s Joined parent=%s depth=%d", x, ad, n); return true;
-    case PFS_EV_REFUSED: snprintf(t, room, "%s Refused by %s: %s, %u candidates", x, ad, refuse_reason(n), (unsigned)b); return true;
+    case PFS_EV_REFUSED: snprintf(t, room, "%s Refused by %s: %s, %u candidates", x, ad, refuse_reason(n, num), (unsigned)b); return true;
     case PFS_EV_MOVED: snprintf(t, room, "%s Moved up: parent=%s depth=%d", x, ad, n); return true;
     case PFS_EV_MERGE:
       snprintf(t, room, "%s Second root: trying to merge under %s strength=%08x (keeping the fetch until it delivers)", x, ad, (unsigned)b);
@@ -75,7 +84,8 @@ static const char *level_of(int code) {
     case PFS_EV_CHILD_ADDED: case PFS_EV_CHILD_LOST: case PFS_EV_MERGE: case PFS_EV_MERGE_PROVEN: case PFS_EV_FILE_DONE: return "NOT";
     case PFS_EV_PARENT_LOST: case PFS_EV_FLASH_FAILED: case PFS_EV_CORRUPT: return "ERR";
     case PFS_EV_MERGE_FAILED: return "WRN";
-    default: return "INF";
+    case PFS_EV_CLAIM: case PFS_EV_FETCH: case PFS_EV_YIELD: case PFS_EV_JOINED: case PFS_EV_MOVED: case PFS_EV_LEFT: return "INF";
+    default: return "DBG"; /* an event this host has no line for (formatEvent's default) */
   }
 }
 
@@ -112,9 +122,9 @@ void con_event(double at_ms, uint32_t self, uint32_t xid, int code, int n, uint3
     case PFS_EV_PARENT_LOST: snprintf(t, sizeof t, "%s Parent %s lost at depth %d: re-joining", x, ad, n); break;
     case PFS_EV_MERGE_FAILED:
       {
-        char wait[48] = "";
+        char wait[48] = "", num[16];
         if (b > 0) snprintf(wait, sizeof wait, ", no merge for %u ms", (unsigned)b);
-        snprintf(t, sizeof t, "%s Merge under %s failed (%s): still root%s, source avoided", x, ad, merge_failure(n), wait);
+        snprintf(t, sizeof t, "%s Merge under %s failed (%s): still root%s, source avoided", x, ad, merge_failure(n, num), wait);
       }
       break;
     case PFS_EV_FLASH_FAILED:
