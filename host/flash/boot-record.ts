@@ -17,8 +17,11 @@
 
 import { HASH_BYTES } from "../core/abi.js";
 import { sha256 } from "../load/blocklist.js";
-import type { Slot } from "./layout.js";
 import { sameBytes, type Decoded } from "./manifest.js";
+
+/** One of the two slots, A (0) or B (1): what a record names (./layout.ts
+ *  places them). */
+export type Slot = 0 | 1;
 
 export interface BootRecord {
   slot: Slot;

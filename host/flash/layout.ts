@@ -5,7 +5,7 @@
 // own, so an update can erase a component's sectors without touching another.
 
 import type { Board } from "../boards.js";
-import { RECORD_AREA_BYTES } from "./boot-record.js";
+import { RECORD_AREA_BYTES, type Slot } from "./boot-record.js";
 import { MAX_MANIFEST_BYTES, transferBytesOf } from "./manifest.js";
 
 /** The board's figures (boards/third-gen.json, "flash"). */
@@ -24,7 +24,7 @@ export interface Layout extends FlashFigures {
   totalSectors: number;
 }
 
-export type Slot = 0 | 1;
+export type { Slot };
 export const SLOTS: readonly Slot[] = [0, 1];
 
 /** Fewer than two and a torn record write would leave no record at all. */

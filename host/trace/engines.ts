@@ -9,20 +9,14 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadBoard } from "../boards.js";
 import { digestLine } from "./digest.js";
+import type { EngineRun } from "./engine-run.js";
 import { TraceFormatError } from "./format.js";
 import { Mismatch, replayV8 } from "./replay-v8.js";
 
 export const ENGINES = ["v8", "wasi", "native", "qemu"] as const;
 export type Engine = (typeof ENGINES)[number];
+export type { EngineRun };
 
-export interface EngineRun {
-  /** 0: every answer agreed; 1: a difference (named in `error`); 2: the
-   *  trace or the engine could not be used. */
-  code: number;
-  /** What the engine printed on stdout (the digest line among them). */
-  lines: string[];
-  error?: string;
-}
 
 /** The board image QEMU runs unless told otherwise. */
 export const DEFAULT_QEMU_BOARD = "mps2-an385";

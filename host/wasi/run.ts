@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { WASI, WASIOptions } from "node:wasi";
 import { fileURLToPath } from "node:url";
-import type { EngineRun } from "../trace/engines.js";
+import type { EngineRun } from "../trace/engine-run.js";
 
 export interface WasiResult {
   /** The command's exit code (proc_exit), or 1 when the module trapped. */
