@@ -22,10 +22,10 @@ import { Hier, hierIndex, NO_OFFSET, NO_STREAM, ROLE_ATTACHED, ROLE_ROOT } from 
 import { MAX_MERGE_BACKOFF_SHIFT, MERGE_BACKOFF_MS, MERGE_PROVE_MS } from "./limits";
 import { links } from "./link";
 import { avoidSilent } from "./avoid";
-import { needsBytes, rewind, rewindTo, startFetch, transferOf } from "./relay";
+import { closeServer, needsBytes, rewind, rewindTo, startFetch, transferOf } from "./relay";
 import { requestClose } from "./send";
 import { STRENGTH_VERIFIED } from "./strength";
-import { closeServer, markDirty } from "./tree";
+import { markDirty } from "./dirty";
 
 /** Whether root `h` should try to merge under a stronger root that
  *  advertised `strength`. */

@@ -26,7 +26,7 @@ import { Hier, hiers, NO_STREAM, ROLE_IDLE } from "./hierarchy";
 import { BLOCK_BYTES, FETCH_RETRY_MS, FLASH_RETRY_MS, MAX_CHILDREN, MAX_FLASH_FAILURES, MAX_FRAME_BYTES } from "./limits";
 import { allocLink, CHUNK_LIST, CHUNK_RING, CHUNK_STAGING, Link, LINK_CHILD, LINK_SERVER, links, MAX_CHUNKS } from "./link";
 import { outboxFits, outboxPush, OUT_FETCH, OUT_FLASH_READ, OUT_FLASH_WRITE, OUT_WRITE_REF } from "./outbox";
-import { beginFrameOn, finish } from "./send";
+import { beginFrameOn, finish, requestClose } from "./send";
 import { sha256 } from "./sha256";
 import { encodeDataHeader, FRAME_LEN_BYTES } from "./wire";
 
@@ -630,4 +630,17 @@ export function releaseTransfer(h: Hier): void {
   const t = transferOf(h);
   if (t != null) t.reset();
   h.transfer = -1;
+}
+
+/** Ends a server fetch we no longer need (we merged into another tree). */
+export function closeServer(h: Hier, nowMs: f64): void {
+  if (h.server != NO_STREAM) {
+    const handle = h.server;
+    h.server = NO_STREAM;
+    requestClose(handle);
+    unchecked(links[handle]).free();
+  }
+  const t = transferOf(h);
+  if (t != null) rewind(t);
+  h.fetchRetryMs = Infinity;
 }

@@ -30,7 +30,8 @@ import {
 import { allocLink, Link, LINK_CHILD, LINK_FREE, LINK_INBOUND, LINK_JOINING, LINK_PARENT, LINK_SERVER, links } from "./link";
 import { avoid, avoidSilent, isAvoided, turnSkeptical } from "./avoid";
 import { mergeAccepted, mergeDeadline, mergeFailed, mergeJoinOffset, mergeTimer, mergeUnpin } from "./merge";
-import { childStarts, heldOffset, payloadWindow, pump, releaseStaging, releaseTransfer, rewind, startFetch, transferDeadline, transferOf } from "./relay";
+import { childStarts, heldOffset, payloadWindow, pump, releaseStaging, releaseTransfer, rewind, startFetch, closeServer, transferDeadline, transferOf } from "./relay";
+import { markDirty, markDownDirty, markUpDirty } from "./dirty";
 import { rngBelow } from "./rng";
 import { beginFrameOn, finish, requestClose, requestConnect } from "./send";
 import {
@@ -104,18 +105,7 @@ export function gatherSubtree(h: Hier, out: StaticArray<Candidate>, includeSelf:
   return n;
 }
 
-/** Our subtree summary changed: our parent hears of it soon (UP). */
-export function markUpDirty(h: Hier): void {
-  if (h.parent != NO_STREAM) unchecked(links[h.parent]).dirty = true;
-}
 
-/** Our children must hear of a new path at once (cycle checks use it). */
-export function markDownDirty(h: Hier): void {
-  for (let i = 0; i < MAX_CHILDREN; i++) {
-    const c = unchecked(h.children[i]);
-    if (c != NO_STREAM) unchecked(links[c]).dirty = true;
-  }
-}
 
 /** The best free slot outside a child may have changed. Only a subtree deep
  *  enough to hold a leaf that would move there hears of it at once; the rest
@@ -131,10 +121,6 @@ export function markDownIfUseful(h: Hier): void {
   }
 }
 
-export function markDirty(h: Hier): void {
-  markUpDirty(h);
-  markDownDirty(h);
-}
 
 function sendUp(handle: i32, l: Link, h: Hier, nowMs: f64): void {
   const n = gatherSubtree(h, upCands, true, -1, true);
@@ -631,18 +617,6 @@ export function lostSource(handle: i32, nowMs: f64): void {
   dropLink(handle, nowMs, true);
 }
 
-/** Ends a server fetch we no longer need (we merged into another tree). */
-export function closeServer(h: Hier, nowMs: f64): void {
-  if (h.server != NO_STREAM) {
-    const handle = h.server;
-    h.server = NO_STREAM;
-    requestClose(handle);
-    unchecked(links[handle]).free();
-  }
-  const t = transferOf(h);
-  if (t != null) rewind(t);
-  h.fetchRetryMs = Infinity;
-}
 
 /** Leaves hierarchy `h` entirely (linger over, or the host released it). */
 export function leave(h: Hier, nowMs: f64): void {
