@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the host tests need from Debian, when it is missing: TFTP
 # clients to test our server against (tftp-hpa, atftp, curl), and both TFTP
-# servers to test our client against. tftpd-hpa and atftpd conflict as
+# servers to test our client against; and what the admin's tools are tested
+# with (issue 12): rsyslog as a real log server, chromium for the fleet page,
+# tshark and tcpdump for the Wireshark dissector. tftpd-hpa and atftpd conflict as
 # packages, and either may already be installed on a machine (which then
 # refuses the other), so neither is installed as a package here: both are
 # unpacked from their .deb into build/debian/<package> (no service on port
@@ -9,7 +11,7 @@
 # root or apt the tests that need them skip and say why.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
-clients=(tftp-hpa atftp curl)
+clients=(tftp-hpa atftp curl rsyslog chromium tshark tcpdump)
 # What in.tftpd and atftpd link against (ldd), as Debian packages.
 server_libs=(libwrap0 libpcre2-8-0)
 servers=(tftpd-hpa:usr/sbin/in.tftpd atftpd:usr/sbin/atftpd)
