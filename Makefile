@@ -20,7 +20,7 @@ node_modules/.installed: package-lock.json package.json
 
 deps: node_modules/.installed
 
-build: deps build/pfs.wasm build/pfs.debug.wasm build/gen/pfs_abi.h build/js/.built
+build: deps build/pfs.wasm build/pfs.debug.wasm build/gen/pfs_abi.h build/js/.built build/web/.built
 
 # The numbers hosts share with the core, generated from the core's source:
 # assembly/abi-numbers.ts compiled alone, its globals read by gen-abi.
@@ -77,6 +77,18 @@ test: build/pfs.wasi.wasm
 
 build/js/.built: $(HOST_SRC) host/core/abi.gen.ts tsconfig.json node_modules/.installed
 	$(NPX) tsc -p tsconfig.json
+	@touch $@
+
+# The live fleet page (web/, docs/WEB.md): typechecked against the DOM with
+# its own tsconfig, bundled with d3-hierarchy and uPlot (and their CSS) by
+# esbuild into build/web, which host/web/server.ts serves: nothing from the
+# internet at run time.
+WEB_SRC := $(wildcard web/*) host/view/fleet-snapshot.ts host/view/report.ts
+build/web/.built: $(WEB_SRC) node_modules/.installed
+	@mkdir -p build/web
+	$(NPX) tsc --noEmit -p web/tsconfig.json
+	$(NPX) esbuild web/app.ts --bundle --minify --format=esm --target=es2022 --log-level=warning --outfile=build/web/app.js
+	cp web/index.html build/web/index.html
 	@touch $@
 
 size: build

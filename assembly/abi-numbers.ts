@@ -26,6 +26,8 @@ export {
   EV_MERGE_FAILED, EV_MERGE_PROVEN, EV_FLASH_FAILED, EVENT_BYTES,
   // The `n` of event MERGE_FAILED: why a claimed root did not prove itself.
   MERGE_SILENT, MERGE_REFUSED, MERGE_NO_BYTES, MERGE_LOST,
+  // The `b` of event PARENT_LOST: the phone holds its file and claims instead of re-joining.
+  PARENT_LOST_VERIFIED,
 } from "./events";
 // The rules a host meets at onStreamAccept (docs/ABI.md section 6) and in
 // flash failures (section 7.3), and how long a merge is on trial.

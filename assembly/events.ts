@@ -12,7 +12,7 @@ export const EV_YIELD: u8 = 5; //          a stronger claim or root won; a = its
 export const EV_JOINED: u8 = 6; //         attached; a = parent address, n = depth
 export const EV_CHILD_ADDED: u8 = 7; //    a = child address
 export const EV_CHILD_LOST: u8 = 8; //     a = child address
-export const EV_PARENT_LOST: u8 = 9; //    a = parent address
+export const EV_PARENT_LOST: u8 = 9; //    a = parent address, n = depth, b = PARENT_LOST_VERIFIED or 0
 export const EV_REFUSED: u8 = 10; //       a join was refused; a = refuser, n = reason
 export const EV_MOVED: u8 = 11; //         re-parented to a shallower slot; a = new parent, n = depth
 export const EV_MERGE: u8 = 12; //         a second root tries to merge under a stronger one (a = its address, b = its
@@ -31,6 +31,10 @@ export const MERGE_SILENT: u8 = 1; //   nobody answered the join (or only refusa
 export const MERGE_REFUSED: u8 = 2; //  refused, and no candidate left to try
 export const MERGE_NO_BYTES: u8 = 3; // accepted, but no checked block beyond ours within MERGE_PROVE_MS
 export const MERGE_LOST: u8 = 4; //     accepted, then the link ended before it delivered
+
+// b of EV_PARENT_LOST: this phone holds the file verified, so it does not
+// re-join: it claims the root to serve late peers (tree.ts standForRoot).
+export const PARENT_LOST_VERIFIED: u32 = 1;
 
 export const EVENT_BYTES: i32 = 12;
 

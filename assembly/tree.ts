@@ -20,7 +20,7 @@ import { Candidate, insertCandidate, newCandidates } from "./candidate";
 import { claimAfterRootLoss, enterDiscover } from "./election";
 import {
   emit, EV_CHILD_ADDED, EV_CHILD_LOST, EV_JOINED, EV_LEFT, EV_MOVED, EV_PARENT_LOST, EV_REFUSED, MERGE_LOST, MERGE_REFUSED,
-  MERGE_SILENT,
+  MERGE_SILENT, PARENT_LOST_VERIFIED,
 } from "./events";
 import { Hier, hierIndex, hiers, NO_OFFSET, NO_STREAM, ROLE_ATTACHED, ROLE_JOINING, ROLE_ROOT } from "./hierarchy";
 import {
@@ -580,10 +580,31 @@ export function dropLink(handle: i32, nowMs: f64, tellHost: bool): void {
     // A partial block from it cannot be checked; on trial, the failed merge
     // discards just what this parent sent (merge.ts).
     if (t != null && !h.onTrial()) rewind(t);
-    emit(h.xid, EV_PARENT_LOST, <u32>h.pathLen, peer, 0);
+    const holder = h.verified && !h.onTrial();
+    emit(h.xid, EV_PARENT_LOST, <u32>h.pathLen, peer, holder ? PARENT_LOST_VERIFIED : 0);
     if (h.onTrial()) mergeFailed(h, nowMs, MERGE_LOST);
+    else if (holder && h.role == ROLE_ATTACHED) standForRoot(h, nowMs);
     else if (h.role == ROLE_ATTACHED) repair(h, nowMs);
   }
+}
+
+/** Our parent vanished while we hold the file verified: we need nothing
+ *  from the tree, so we do not walk back to our grandparent, which finished
+ *  before us and is the next to end its linger (a tree dissolves from the
+ *  top as lingers end). We are left only to serve late peers, and they find
+ *  a hierarchy through a root's ROOT_AD: a holder nobody advertises serves
+ *  nobody. So we claim the root at once, keeping our children, as the
+ *  root's own children do: a root still there answers the CLAIM with a
+ *  ROOT_AD and we yield into its tree (election.ts); with none, the
+ *  strongest holder becomes the root the late peers find. */
+function standForRoot(h: Hier, nowMs: f64): void {
+  assert(h.verified && h.parent == NO_STREAM && h.role == ROLE_ATTACHED); // only a holder with no parent stands
+  if (h.joinStream != NO_STREAM) {
+    dropLink(h.joinStream, nowMs, true); // a move in flight: we are not moving any more
+  }
+  h.nextMoveMs = Infinity;
+  claimAfterRootLoss(h, nowMs);
+  assert(h.joinStream == NO_STREAM && !h.isMember()); // claiming, children kept, no walk
 }
 
 /** Our parent vanished. Below the root's children we re-join, keeping our

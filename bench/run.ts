@@ -16,6 +16,8 @@ import { FleetOptions, RELAY_MODES, RelayMode, runFleet } from "../host/sim/flee
 import { getPreset, presetLoadBytes } from "../host/load/presets.js";
 import { tftpAloneMs } from "../host/sim/wan.js";
 import { tftpBench } from "./tftp.js";
+import { BENCH_CASE } from "./case.js";
+import { modesPlot, PLOT_FILE } from "./modes-plot.js";
 import { boardsBench } from "./boards.js";
 import { relaySockets } from "./relay-sockets.js";
 import { relayProcs } from "./relay-procs.js";
@@ -24,7 +26,7 @@ import { LAN_BITS_PER_SEC, NETNS_BYTES, NETNS_HEADER, netnsRow, relayNetns, rela
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 const PHONES = (process.env.PFS_BENCH_PHONES ?? "1,64,1000").split(",").map(Number);
-const CASE: Partial<FleetOptions> = { load: "cp7961-9.4.2", wanKbps: 2000, wanRttMs: 80, lanMbps: 100, seed: 7 };
+const CASE: Partial<FleetOptions> = BENCH_CASE;
 
 interface Row {
   phones: number;
@@ -154,4 +156,5 @@ const dir = join(root, "bench/results");
 makeDirs(dir);
 writeFileSync(join(dir, "latest.md"), md);
 writeFileSync(join(dir, "latest.json"), JSON.stringify({ case: CASE, tables }, null, 2) + "\n");
-process.stdout.write(`\nwritten to bench/results/latest.md and latest.json\n`);
+for (const l of modesPlot(dir, CASE)) process.stdout.write(l + "\n");
+process.stdout.write(`\nwritten to bench/results/latest.md, latest.json and ${PLOT_FILE}\n`);

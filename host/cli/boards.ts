@@ -5,19 +5,32 @@
 
 import { listBoards, loadBoard } from "../boards.js";
 import { BoardMemory, BudgetError, checkBudget, coreMemory, FIGURES_RUN, imageFigures, ImageFigures, runFigures, RunFigures, wasmBytes } from "../board-figures.js";
-import { parse, UsageError } from "./args.js";
+import { Command } from "commander";
+import { flagOption, onRun, Out, pfsCommand, runAlone, UsageError , para } from "./args.js";
 
-export const BOARDS_USAGE = `usage: pfs boards [NAME...] [--json] [--quick]
-  For every board in boards/ (or those named): the release core's wasm bytes,
-  the core's linear memory after init() with the board's figures (heap top and
-  64 KiB pages), the deepest C stack and the fullest outbox seen in a
-  simulator run of the board (${FIGURES_RUN.phones} phones, load ${FIGURES_RUN.load}, loss ${FIGURES_RUN.loss}, a root crash;
-  the stack where 'make replay' / 'make board' built the native replayers),
-  and the board image's flash and RAM where 'make board' built one.
-  A board whose core does not fit its memory.linearBytes or budgetBytes is an
-  error: one line, exit 1.
-  --quick   memory only: no simulator run
-  --json    one JSON object per board, one per line`;
+const ABOUT = `For every board in boards/ (or those named): the release core's wasm bytes,
+the core's linear memory after init() with the board's figures (heap top and
+64 KiB pages), the deepest C stack and the fullest outbox seen in a
+simulator run of the board (${FIGURES_RUN.phones} phones, load ${FIGURES_RUN.load}, loss ${FIGURES_RUN.loss}, a root crash;
+the stack where 'make replay' / 'make board' built the native replayers),
+and the board image's flash and RAM where 'make board' built one.
+
+A board whose core does not fit its memory.linearBytes or budgetBytes is an
+error: one line, exit 1.`;
+
+export function boardsCli(out: Out): Command {
+  const cmd = pfsCommand("boards", "every board's measured figures: memory, stack, image size", out)
+    .description(para(ABOUT))
+    .argument("[name...]", "the boards to measure (default: every board)")
+    .addOption(flagOption("--quick", "memory only: no simulator run"))
+    .addOption(flagOption("--json", "one JSON object per board, one per line"));
+  return onRun<{ quick?: boolean; json?: boolean }>(cmd, (o, names) => boardsRun(names, o, out));
+}
+
+/** `pfs boards ARGV` in this process. */
+export function boardsCommand(argv: string[], out: Out): Promise<number> {
+  return runAlone(boardsCli(out), argv, out);
+}
 
 interface Row {
   memory: BoardMemory;
@@ -37,12 +50,7 @@ function table(rows: Row[], out: (line: string) => void): void {
   for (const line of [head, ...body]) out(line.map((c, i) => (i === 0 || i === line.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd());
 }
 
-export async function boardsCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: "boolean" }, quick: { type: "boolean" }, help: { type: "boolean" } }, BOARDS_USAGE, true);
-  if (values.help) {
-    out(BOARDS_USAGE);
-    return 0;
-  }
+async function boardsRun(positionals: string[], values: { quick?: boolean; json?: boolean }, out: Out): Promise<number> {
   const known = listBoards();
   for (const n of positionals) if (!known.includes(n)) throw new UsageError(`no board '${n}' (boards: ${known.join(", ")})`);
   const names = positionals.length > 0 ? positionals : known;
@@ -66,6 +74,6 @@ export async function boardsCommand(argv: string[], out: (line: string) => void)
   }
   if (values.json) for (const r of rows) out(JSON.stringify({ board: r.memory.name, wasmBytes: r.wasmBytes, ...r.memory, ...(r.run ?? {}), image: r.image, budget: r.budget }));
   else table(rows, out);
-  for (const e of errors) process.stderr.write(`pfs: ${e}\n`);
+  for (const e of errors) process.stderr.write(`pfs boards: ${e}\n`);
   return errors.length > 0 ? 1 : 0;
 }

@@ -1,34 +1,66 @@
-// `pfs demo`: a simulated subnet of phones forming their hierarchies, printed
-// as it goes in the vendor's console style, then each tree as it ended up.
-// On a terminal it runs at a pace a person can follow; piped, at full speed.
+// `pfs demo`: a fleet upgrade to watch. By default real phone processes on
+// loopback (pfs fleet with the demo's settings); with --sim a simulated subnet
+// of phones forming their hierarchies, printed as it goes in the vendor's
+// console style, then each tree as it ended up. On a terminal the simulated
+// one runs at a pace a person can follow; piped, at full speed.
 
 import { MAX_CHILDREN, Role } from "../core/abi.js";
 import { clock, formatAddr, formatEvent } from "../log/console.js";
-import { Fleet, FleetOptions } from "../sim/fleet.js";
+import { Fleet, FleetOptions, MAX_FLEET_PHONES } from "../sim/fleet.js";
 import { addrOf, indexOf, SimPhone } from "../sim/world.js";
 import { Ev } from "../core/abi.js";
-import { num, parse } from "./args.js";
-import { fleetCommand } from "./fleet.js";
+import { Command } from "commander";
+import { choiceOption, flagOption, intOption, onRun, Out, pfsCommand, runAlone , para } from "./args.js";
+import { fleetRun } from "./fleet.js";
+import { MAX_FLEET_PROCESSES } from "../phone/fleet.js";
+import { PFS_PORT } from "../phone/peer-host.js";
 import { presetNames } from "../load/presets.js";
 import { xidName } from "../sim/check.js";
 
-export const DEMO_USAGE = `usage: pfs demo [--phones N] [--load PRESET] [--port P]
-       pfs demo --sim [--phones N] [--seed S] [--load PRESET] [--fast] [--verbose]
-  A real fleet (the default): N phone processes (12) on this machine's loopback,
-  two models, each booting from the embedded TFTP server behind an emulated
-  WAN (4000 kbit/s, 20 ms RTT, TFTP windowsize 8) and upgrading to the preset
-  load (cp7961-9.4.2) through PFS on UDP/TCP port P (4051); every phone's
-  console lines are printed as they come, then a table.
-  --sim: a fleet upgrade on the simulated subnet instead: two phone models each fetch the five
-  components of their load through PFS over a slow WAN (2000 kbit/s, 80 ms
-  RTT, TFTP windowsize 16), 2% datagram loss, and the root of one file
-  crashing mid-file. Prints what each phone says, each phone's progress per
-  component as it goes, then two of the trees and the totals.
-  --phones N     phones (default 12)
-  --seed S       seed (default 1)
-  --load PRESET  ${presetNames().join(", ")} (default cp7961-9.4.2)
-  --fast         do not pace the output for a person watching
-  --verbose      also print solicitations, refused joins and lost children`;
+const ABOUT = `By default a real fleet: N phone processes on this machine's loopback, two
+models, each booting from the embedded TFTP server behind an emulated WAN
+(4000 kbit/s, 20 ms RTT, TFTP windowsize 8) and upgrading to the preset load
+through PFS on UDP/TCP port P; every phone's console lines are printed as they
+come, then a table.
+
+With --sim, the same upgrade on the simulated subnet instead: two phone models
+each fetch the components of their load through PFS over a slow WAN (2000
+kbit/s, 80 ms RTT, TFTP windowsize 16), 2% datagram loss, and the root of one
+file crashing mid-file. Prints what each phone says, each phone's progress per
+component as it goes, then two of the trees and the totals.`;
+
+const DEMO_LOAD = "cp7961-9.4.2";
+const DEMO_PHONES = 12;
+/** Seconds a demo phone lingers: the demo is watched, not waited for. */
+const DEMO_LINGER_SEC = 3;
+
+interface DemoOpts {
+  phones: number;
+  seed: number;
+  load: string;
+  port: number;
+  sim?: boolean;
+  fast?: boolean;
+  verbose?: boolean;
+}
+
+export function demoCli(out: Out): Command {
+  const cmd = pfsCommand("demo", "watch a fleet upgrade through PFS: real phone processes on loopback (--sim: simulated)", out)
+    .description(para(ABOUT))
+    .addOption(flagOption("--sim", "the simulated subnet instead of real phone processes"))
+    .addOption(intOption("--phones <n>", `phones (a real fleet: at most ${MAX_FLEET_PROCESSES})`, { min: 1, max: MAX_FLEET_PHONES }, DEMO_PHONES))
+    .addOption(choiceOption("--load <preset>", "the load they upgrade to", presetNames(), DEMO_LOAD))
+    .addOption(intOption("--port <p>", "the PFS port (real fleet)", { min: 1, max: 65535 }, PFS_PORT))
+    .addOption(intOption("--seed <s>", "the simulation's seed (--sim)", { min: 0, max: 0xffffffff }, 1))
+    .addOption(flagOption("--fast", "--sim: do not pace the output for a person watching"))
+    .addOption(flagOption("--verbose", "--sim: also print solicitations, refused joins and lost children"));
+  return onRun<DemoOpts>(cmd, (o) => demoRun(o, out));
+}
+
+/** `pfs demo ARGV` in this process. */
+export function demoCommand(argv: string[], out: Out): Promise<number> {
+  return runAlone(demoCli(out), argv, out);
+}
 
 /** Events a person watching wants; the rest only with --verbose. */
 const QUIET = new Set<number>([Ev.Solicit, Ev.Refused, Ev.RootAd, Ev.ChildLost, Ev.Claim, Ev.Yield]);
@@ -38,28 +70,16 @@ const PROGRESS_EVERY_MS = 10_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function demoCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parse(argv, {
-    phones: { type: "string" }, seed: { type: "string" }, load: { type: "string" }, fast: { type: "boolean" },
-    verbose: { type: "boolean" }, help: { type: "boolean" }, sim: { type: "boolean" }, port: { type: "string" },
-  }, DEMO_USAGE);
-  if (values.help) {
-    out(DEMO_USAGE);
-    return 0;
-  }
+async function demoRun(values: DemoOpts, out: Out): Promise<number> {
+  const { phones, load } = values;
   if (!values.sim) {
-    const phones = num(values.phones, "phones", 12, DEMO_USAGE);
-    const load = (values.load as string | undefined) ?? "cp7961-9.4.2";
     out(`PFS demo: ${phones} phone processes on 127.0.0.2 .. 127.0.0.${phones + 1} upgrading to ${load} through PFS`);
     out(`(real sockets; the embedded TFTP server sits behind an emulated WAN of 4000 kbit/s and 20 ms RTT)\n`);
-    return fleetCommand([
-      "--phones", String(phones), "--models", "2", "--load", load, "--wan-kbps", "4000", "--wan-rtt-ms", "20", "--tftp-window", "8",
-      "--linger", "3", "--port", String(num(values.port, "port", 4051, DEMO_USAGE)), "--verbose",
-    ], out);
+    return fleetRun({
+      phones, models: 2, load, wanKbps: 4000, wanRttMs: 20, tftpWindow: 8, linger: DEMO_LINGER_SEC, port: values.port, pfs: true, verbose: true,
+    }, out);
   }
-  const phones = num(values.phones, "phones", 12, DEMO_USAGE);
-  const seed = num(values.seed, "seed", 1, DEMO_USAGE);
-  const load = (values.load as string | undefined) ?? "cp7961-9.4.2";
+  const seed = values.seed;
   const paced = !values.fast && process.stdout.isTTY === true && process.env.CI === undefined;
   let fleet: Fleet | null = null;
   const who = (phone: number) => formatAddr(addrOf(phone)).padEnd(11);

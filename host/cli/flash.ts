@@ -13,35 +13,19 @@ import { boardLayout, slotName, type Layout } from "../flash/layout.js";
 import { NAME_BYTES } from "../flash/manifest.js";
 import { isPlainName, PLAIN_NAME_RULE } from "../load/loads.js";
 import { getPreset, presetFiles, presetNames } from "../load/presets.js";
-import { parse, UsageError } from "./args.js";
+import { Command } from "commander";
+import { choiceOption, flagOption, onRun, Out, pfsCommand, required, runAlone, textOption, UsageError } from "./args.js";
 
 const DEFAULT_BOARD = "cp-7961g";
 const DEFAULT_PRESET = "tiny";
 
-export const FLASH_USAGE = `usage: pfs flash ls --flash FILE [--board BOARD] [--json]
-       pfs flash format --flash FILE --load NAME [--preset PRESET] [--board BOARD] [--force]
-  ls       the slot the next power-up boots (on trial or not), its load, each
-           component's size, SHA-256 and whether it verifies in the image,
-           and each slot's state: active, trial, confirmed, bad or empty;
-           exits 1 if no load verifies
-  format   a factory image: the preset's components as load NAME in slot A,
-           committed (confirmed) by the first boot record; makes FILE (sparse)
-           if missing, and removes it again if the format fails
-  --flash FILE     the flash image (boot records, slot A, slot B: docs/FLASH.md)
-  --board BOARD    whose "flash" figures give the layout (default ${DEFAULT_BOARD})
-  --load NAME      the factory load's name: a load name as in an index (${PLAIN_NAME_RULE}),
-                   at most ${NAME_BYTES} bytes
-  --preset PRESET  the factory load's files: ${presetNames().join(", ")} (default ${DEFAULT_PRESET})
-  --force          format even an image that boots a verified load
-  --json           ls prints one JSON object`;
-
 const fail = (message: string): never => {
-  throw new UsageError(`${message}\n\n${FLASH_USAGE}`);
+  throw new UsageError(message);
 };
 
-/** A bad value rather than a bad command line: one line, no usage. */
+/** A bad value for format. */
 const refuse = (message: string): never => {
-  throw new UsageError(`flash format: ${message}`);
+  throw new UsageError(message);
 };
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -59,41 +43,56 @@ function openImage(path: string, layout: Layout): FileDevice {
   }
 }
 
-export function flashCommand(argv: string[], out: (line: string) => void): number {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === "--help" || sub === "-h" || sub === "help") {
-    out(FLASH_USAGE);
-    return sub === undefined ? 2 : 0;
-  }
-  const { values } = parse(rest, {
-    flash: { type: "string" }, board: { type: "string" }, load: { type: "string" }, preset: { type: "string" },
-    force: { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean" },
-  }, FLASH_USAGE);
-  if (values.help) {
-    out(FLASH_USAGE);
-    return 0;
-  }
-  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
-  const path = str(values.flash) ?? fail("--flash FILE is needed");
-  let board: Board;
-  let layout: Layout;
+interface FlashOpts {
+  flash: string;
+  board: string;
+  load?: string;
+  preset?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+const flashFile = () => required(textOption("--flash <file>", "the flash image (boot records, slot A, slot B: docs/FLASH.md)"));
+const boardOpt = () => textOption("--board <board>", 'whose "flash" figures give the layout', DEFAULT_BOARD);
+
+export function flashCli(out: Out): Command {
+  const flash = pfsCommand("flash", "a phone's A/B flash as an image file: format, ls", out);
+  const ls = pfsCommand("ls", "what the next power-up boots, and each slot's state", out)
+    .description("The slot the next power-up boots (on trial or not), its load, each component's size, SHA-256 and whether it verifies in the image, and each slot's state: active, trial, confirmed, bad or empty; exits 1 if no load verifies.")
+    .addOption(flashFile()).addOption(boardOpt())
+    .addOption(flagOption("--json", "print one JSON object"));
+  const fmt = pfsCommand("format", "make a factory image", out)
+    .description("A factory image: the preset's components as load NAME in slot A, committed (confirmed) by the first boot record; makes FILE (sparse) if missing, and removes it again if the format fails.")
+    .addOption(flashFile()).addOption(boardOpt())
+    .addOption(required(textOption("--load <name>", `the factory load's name: a load name as in an index (${PLAIN_NAME_RULE}), at most ${NAME_BYTES} bytes`)))
+    .addOption(choiceOption("--preset <preset>", "the factory load's files", presetNames(), DEFAULT_PRESET))
+    .addOption(flagOption("--force", "format even an image that boots a verified load"));
+  onRun<FlashOpts>(ls, (o) => {
+    const { layout } = boardOf(o.board);
+    return lsImage(o.flash, layout, o.json === true, out);
+  });
+  onRun<FlashOpts>(fmt, (o) => {
+    const { board, layout } = boardOf(o.board);
+    return format(o.flash, layout, board, o.load!, o.preset ?? DEFAULT_PRESET, o.force === true, out);
+  });
+  return flash.addCommand(ls).addCommand(fmt);
+}
+
+/** `pfs flash ARGV` in this process. */
+export function flashCommand(argv: string[], out: Out): Promise<number> {
+  return runAlone(flashCli(out), argv, out);
+}
+
+function boardOf(name: string): { board: Board; layout: Layout } {
   try {
-    board = loadBoard(str(values.board) ?? DEFAULT_BOARD);
-    layout = boardLayout(board);
+    const board = loadBoard(name);
+    return { board, layout: boardLayout(board) };
   } catch (e) {
     return fail((e as Error).message);
   }
-  switch (sub) {
-    case "ls":
-      return ls(path, layout, values.json === true, out);
-    case "format":
-      return format(path, layout, board, str(values.load) ?? fail("--load NAME is needed"), str(values.preset) ?? DEFAULT_PRESET, values.force === true, out);
-    default:
-      return fail(`unknown flash command '${sub}'`);
-  }
 }
 
-function ls(path: string, layout: Layout, json: boolean, out: (line: string) => void): number {
+function lsImage(path: string, layout: Layout, json: boolean, out: (line: string) => void): number {
   const dev = openImage(path, layout);
   let b: BootResult;
   let slots: SlotState[];

@@ -9,7 +9,8 @@ import { ConfigError, describePfs, PFS_LEVEL_NAMES, PfsLevel, parseMac } from ".
 import { getPreset, presetNames } from "../load/presets.js";
 import { MakeDirError } from "../make-dir.js";
 import { BLOCK_LIST_SUFFIX, makeTftpRoot, MAC_PREFIX, MAX_PHONES, modelFamily, parseMacs, TftpRootResult } from "../load/tftp-root.js";
-import { parse, UsageError } from "./args.js";
+import { Command } from "commander";
+import { hostPortOption, HostPort, onRun, Out, pfsCommand, required, runAlone, textOption, UsageError , para } from "./args.js";
 
 const DEFAULT_MODEL = "CP-7961G";
 const DEFAULT_PRESET = "cp7961-9.4.2";
@@ -24,29 +25,49 @@ function models(): string {
   }
 }
 
-export const LOADS_USAGE = `usage: pfs loads make --out DIR --macs MACS [--model MODEL] [--load NAME] [--preset PRESET]
-                      [--pfs-enterprise 0|1] [--pfs-profile 0|1] [--pfs-device MAC=0|1,...] [--sign-key PEM]
-  Writes a TFTP root for one load: <load>.loads (each file's size, SHA-256 and
-  block-list SHA-256; signed with Ed25519 when --sign-key is given), every
-  component with its block list <component>${BLOCK_LIST_SUFFIX}, XMLDefault.cnf.xml, and a
-  SEP<MAC>.cnf.xml per phone whose Peer Firmware Sharing setting is resolved:
-  the device's own page, else the common phone profile, else the enterprise
-  default, else off.
-  --out DIR              where to write (made if missing; files of the same names are replaced)
-  --macs MACS            a comma list of MACs (001BD4000001 or 00:1B:D4:00:00:01), or a
-                         count N (1..${MAX_PHONES}) for ${MAC_PREFIX}000001, ${MAC_PREFIX}000002, ...
-  --model MODEL          phone model (default ${DEFAULT_MODEL}): ${models()}
-  --load NAME            load name: the .loads file name without .loads (default: the preset's)
-  --preset PRESET        the component files: ${presetNames().join(", ")} (default ${DEFAULT_PRESET})
-  --pfs-enterprise 0|1   PFS in the enterprise phone configuration
-  --pfs-profile 0|1      PFS in the common phone profile
-  --pfs-device LIST      PFS on devices' own pages: MAC=0|1, comma separated
-  --sign-key PEM         an Ed25519 private key in PEM (openssl genpkey -algorithm ed25519 -out key.pem)`;
+const ABOUT = `Writes a TFTP root for one load: <load>.loads (each file's size, SHA-256 and
+block-list SHA-256; signed with Ed25519 when --sign-key is given), every
+component with its block list <component>${BLOCK_LIST_SUFFIX}, XMLDefault.cnf.xml, and a
+SEP<MAC>.cnf.xml per phone whose Peer Firmware Sharing setting is resolved:
+the device's own page, else the common phone profile, else the enterprise
+default, else off.`;
 
 const fail = (message: string): never => {
-  throw new UsageError(`${message}\n\n${LOADS_USAGE}`);
+  throw new UsageError(message);
 };
 
+interface MakeOpts {
+  out: string;
+  macs: string;
+  model: string;
+  load?: string;
+  preset: string;
+  pfsEnterprise?: string;
+  pfsProfile?: string;
+  pfsDevice?: string;
+  signKey?: string;
+  logServer?: HostPort;
+}
+
+export function loadsCli(out: Out): Command {
+  const loads = pfsCommand("loads", "write a TFTP root: a load's index, files and phone configs", out);
+  const make = pfsCommand("make", "write a TFTP root for one load and its phones", out)
+    .description(para(ABOUT))
+    .addOption(required(textOption("--out <dir>", "where to write (made if missing; files of the same names are replaced)")))
+    .addOption(required(textOption("--macs <macs>", `a comma list of MACs (001BD4000001 or 00:1B:D4:00:00:01), or a count N (1..${MAX_PHONES}) for ${MAC_PREFIX}000001, ${MAC_PREFIX}000002, ...`)))
+    .addOption(textOption("--model <model>", `phone model: ${models()}`, DEFAULT_MODEL))
+    .addOption(textOption("--load <name>", "load name: the .loads file name without .loads", { shown: "the preset's" }))
+    .addOption(textOption("--preset <preset>", `the component files: ${presetNames().join(", ")}`, DEFAULT_PRESET))
+    .addOption(textOption("--pfs-enterprise <0|1>", "PFS in the enterprise phone configuration", { shown: "not set there" }))
+    .addOption(textOption("--pfs-profile <0|1>", "PFS in the common phone profile", { shown: "not set there" }))
+    .addOption(textOption("--pfs-device <list>", "PFS on devices' own pages: MAC=0|1, comma separated", { shown: "none" }))
+    .addOption(textOption("--sign-key <pem>", "an Ed25519 private key in PEM (openssl genpkey -algorithm ed25519 -out key.pem)", { shown: "unsigned" }))
+    .addOption(hostPortOption("--log-server <host:port>", "written as <logServer> in every phone's configuration: where it sends its syslog (docs/LOGGING.md)", { defaultPort: 514, dflt: { shown: "none" } }));
+  onRun<MakeOpts>(make, (o) => makeRun(o, out));
+  return loads.addCommand(make);
+}
+
+/** `pfs loads ARGV` in this process. */
 function flag(value: string | undefined, name: string): boolean | undefined {
   if (value === undefined) return undefined;
   if (value !== "0" && value !== "1") fail(`--${name} must be 0 (off) or 1 (on), not '${value}'`);
@@ -100,62 +121,45 @@ function timestamp(): Date {
   return new Date();
 }
 
-export function loadsCommand(argv: string[], out: (line: string) => void): number {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === "help" || sub === "--help" || sub === "-h") {
-    out(LOADS_USAGE);
-    return sub === undefined ? 2 : 0;
-  }
-  if (sub !== "make") fail(`unknown loads command '${sub}' (the one there is: make)`);
-  const { values } = parse(rest, {
-    out: { type: "string" }, macs: { type: "string" }, model: { type: "string" }, load: { type: "string" },
-    preset: { type: "string" }, "pfs-enterprise": { type: "string" }, "pfs-profile": { type: "string" },
-    "pfs-device": { type: "string" }, "sign-key": { type: "string" }, help: { type: "boolean" },
-  }, LOADS_USAGE);
-  if (values.help) {
-    out(LOADS_USAGE);
-    return 0;
-  }
-  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
-  const outDir = str(values.out);
-  if (outDir === undefined || outDir.trim() === "") fail("--out is required: the folder to write the TFTP root into");
-  const macsText = str(values.macs);
-  if (macsText === undefined) fail("--macs is required: a comma list of MACs, or a count of phones");
+function makeRun(values: MakeOpts, out: Out): number {
+  const outDir = values.out;
+  if (outDir.trim() === "") fail("--out needs the folder to write the TFTP root into");
+  const macsText = values.macs;
   let macs: string[] = [];
   try {
     macs = parseMacs(macsText!);
   } catch (e) {
     fail(`--macs: ${(e as Error).message}`);
   }
-  const model = str(values.model) ?? DEFAULT_MODEL;
+  const model = values.model;
   try {
     modelFamily(model);
   } catch (e) {
     fail(`--model: ${(e as Error).message}`);
   }
-  const presetName = str(values.preset) ?? DEFAULT_PRESET;
+  const presetName = values.preset;
   try {
     getPreset(presetName);
   } catch (e) {
     fail(`--preset: ${(e as Error).message}`);
   }
-  const load = str(values.load);
+  const load = values.load;
   if (load !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._+-]{0,248}$/.test(load.replace(/\.loads$/i, ""))) {
     fail(`--load: '${load}' is not a load name (letters, digits, '.', '_', '+', '-'; e.g. SCCP41.9-4-2SR2-2S)`);
   }
-  const enterprise = flag(str(values["pfs-enterprise"]), "pfs-enterprise");
-  const commonProfile = flag(str(values["pfs-profile"]), "pfs-profile");
-  const devices = deviceSettings(str(values["pfs-device"]));
+  const enterprise = flag(values.pfsEnterprise, "pfs-enterprise");
+  const commonProfile = flag(values.pfsProfile, "pfs-profile");
+  const devices = deviceSettings(values.pfsDevice);
   for (const mac of devices.keys()) {
     if (!macs.includes(mac)) fail(`--pfs-device: ${mac} is not one of the phones given by --macs (${macs.slice(0, 3).join(", ")}${macs.length > 3 ? ", ..." : ""})`);
   }
-  const key = signingKey(str(values["sign-key"]));
+  const key = signingKey(values.signKey);
 
   let result: TftpRootResult;
   try {
     result = makeTftpRoot({
       outDir: outDir!, model, preset: presetName, loadName: load?.replace(/\.loads$/i, ""), macs,
-      pfs: { enterprise, commonProfile, devices }, signingKey: key, timestamp: timestamp(),
+      pfs: { enterprise, commonProfile, devices }, signingKey: key, timestamp: timestamp(), logServer: values.logServer,
     });
   } catch (e) {
     if (e instanceof ConfigError) return fail(e.message);

@@ -1,34 +1,33 @@
-// The `pfs` command: one entry point, one file per subcommand.
+// The `pfs` command: one entry point, one file per subcommand, each defined
+// with commander (host/cli/args.ts builds them).
 
-import { demoCommand } from "./demo.js";
-import { simCommand } from "./sim.js";
-import { sweepCommand } from "./sweep.js";
-import { tftpCommand } from "./tftp.js";
-import { tftpdCommand } from "./tftpd.js";
-import { flashCommand } from "./flash.js";
-import { loadsCommand } from "./loads.js";
-import { phoneCommand } from "./phone.js";
-import { fleetCommand } from "./fleet.js";
-import { traceCommand } from "./trace.js";
-import { boardsCommand } from "./boards.js";
-import { wasiCommand } from "./wasi.js";
-import { UsageError } from "./args.js";
+import { Command } from "commander";
+import { demoCli } from "./demo.js";
+import { simCli } from "./sim.js";
+import { sweepCli } from "./sweep.js";
+import { tftpCli } from "./tftp.js";
+import { tftpdCli } from "./tftpd.js";
+import { flashCli } from "./flash.js";
+import { loadsCli } from "./loads.js";
+import { phoneCli } from "./phone.js";
+import { fleetCli } from "./fleet.js";
+import { traceCli } from "./trace.js";
+import { boardsCli } from "./boards.js";
+import { wasiCli } from "./wasi.js";
+import { logdCli } from "./logd.js";
+import { Out, pfsCommand, runCommand, UsageError } from "./args.js";
 import { MakeDirError } from "../make-dir.js";
 
-const USAGE = `usage: pfs <command> [options]
-commands:
-  sim     run the deterministic fleet simulator (pfs sim --help)
-  sweep   many seeded simulator runs with faults, on worker threads (pfs sweep --help)
-  demo    watch a simulated fleet upgrade through PFS
-  phone   boot one phone on real sockets: config, compare, upgrade (pfs phone --help)
-  fleet   a fleet of phone processes on this machine, upgraded over real sockets (pfs fleet --help)
-  loads   write a TFTP root: a load's index, files and phone configs (pfs loads --help)
-  flash   a phone's A/B flash as an image file: format, ls (pfs flash --help)
-  tftpd   serve a directory over TFTP, optionally over an emulated WAN (pfs tftpd --help)
-  tftp    fetch a file from a TFTP server: pfs tftp get (pfs tftp --help)
-  wasi    run the core as a WASI command under node:wasi: selftest, replay (pfs wasi --help)
-  boards  every board's measured figures: memory, stack, image size (pfs boards --help)
-  trace   record a simulator run's core inputs, replay them on v8, wasi, native or qemu (pfs trace --help)`;
+/** The whole `pfs` command: every subcommand's definition, one tree. */
+export function pfsProgram(out: Out): Command {
+  const program = pfsCommand("pfs", "open Peer Firmware Sharing: a fleet simulator, phones on real sockets, TFTP, flash images, traces", out)
+    .configureHelp({ sortOptions: false, sortSubcommands: false, subcommandTerm: (c) => c.name() });
+  for (const cmd of [simCli(out), sweepCli(out), demoCli(out), phoneCli(out), fleetCli(out), loadsCli(out), flashCli(out), tftpdCli(out), tftpCli(out), wasiCli(out), boardsCli(out), traceCli(out), logdCli(out)]) {
+    program.addCommand(cmd);
+  }
+  program.addHelpText("after", "\nEach command has its own help: pfs <command> --help, or pfs help <command>.");
+  return program;
+}
 
 export async function main(argv: string[]): Promise<number> {
   // A reader that goes away (`pfs sim | head`) is not an error of ours.
@@ -37,45 +36,19 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   });
   const out = (line: string) => process.stdout.write(line + "\n");
-  const [cmd, ...rest] = argv;
+  const cmd = argv[0];
+  const program = pfsProgram(out);
+  if (argv.length === 0) {
+    out(program.helpInformation().replace(/\n$/, ""));
+    return 2;
+  }
   try {
-    switch (cmd) {
-      case "sim":
-        return simCommand(rest, out);
-      case "sweep":
-        return await sweepCommand(rest, out);
-      case "demo":
-        return await demoCommand(rest, out);
-      case "tftpd":
-        return await tftpdCommand(rest, out);
-      case "tftp":
-        return await tftpCommand(rest, out);
-      case "flash":
-        return flashCommand(rest, out);
-      case "fleet":
-        return await fleetCommand(rest, out);
-      case "phone":
-        return await phoneCommand(rest, out);
-      case "loads":
-        return loadsCommand(rest, out);
-      case "wasi":
-        return await wasiCommand(rest, out);
-      case "boards":
-        return await boardsCommand(rest, out);
-      case "trace":
-        return await traceCommand(rest, out);
-      case undefined:
-      case "help":
-      case "--help":
-      case "-h":
-        out(USAGE);
-        return cmd === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command '${cmd}'\n\n${USAGE}`);
-    }
+    return await runCommand(program, argv);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`pfs: ${e.message}\n`);
+      // One line: what is wrong, and where the whole story is.
+      const path = e.command === undefined || e.command === "" ? "pfs" : `pfs ${e.command}`;
+      process.stderr.write(`${path}: ${e.message} (see ${path} --help)\n`);
       return 2;
     }
     // A place the file system will not give us (a folder under /proc, a

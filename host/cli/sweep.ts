@@ -6,29 +6,20 @@
 import { CORE_BUILDS, CoreBuild } from "../sim/core-build.js";
 import { defaultJobs, MAX_SWEEP_RUNS, MAX_SWEEP_SEED, runSweep } from "../sim/sweep-pool.js";
 import { sweepRunOptions, SweepRun } from "../sim/sweep.js";
-import { num, parse, UsageError } from "./args.js";
+import { Command } from "commander";
+import { choiceOption, flagOption, intOption, onRun, Out, pfsCommand, runAlone, UsageError } from "./args.js";
 import type { FleetOptions } from "../sim/fleet.js";
 
-export const SWEEP_USAGE = `usage: pfs sweep [--runs N] [--seed S] [--jobs J] [--core debug|release] [--json] [--verbose]
-  --runs N     simulator runs, with seeds S .. S+N-1 (default 100)
-  --seed S     the first seed (default 1)
-  --jobs J     worker threads (default: the CPU count, ${defaultJobs()} here)
-  --core B     the core build every phone runs: debug (default: every
-               assertion of the core on) or release (faster)
-  --json       the last line is one JSON object: runs, failed (seed, error),
-               wallMs, faults injected by kind, ...
-  --verbose    one line per run
-Each run draws from its seed alone: 16-256 phones, 1-3 models, the tiny or
+/** Every run shares these words in help: what a run draws from its seed. */
+const SWEEP_ABOUT = `Each run draws from its seed alone: 16-256 phones, 1-3 models, the tiny or
 mcu-1.0 load (some of its files), a board, loss up to 30 %, duplication,
 jitter, partitions that heal, crashes of roots and interior phones, restarts,
 late joiners, one or two rogue phones, flash reads that fail or flip a bit,
 writes that fail, a phone whose flash is full. It ends healed and
 must pass every check (pfs sim's, timer coalescing, a WAN bound).`;
 
-const SWEEP_OPTIONS = {
-  runs: { type: "string" }, seed: { type: "string" }, jobs: { type: "string" }, core: { type: "string" },
-  json: { type: "boolean" }, verbose: { type: "boolean" }, help: { type: "boolean" },
-} as const;
+/** Worker threads beyond this only queue on a machine of this size. */
+const MAX_JOBS = 256;
 
 const DEFAULT_RUNS = 100;
 
@@ -53,20 +44,28 @@ export function simCommandFor(o: Partial<FleetOptions>): string {
   return `npx pfs sim ${args.join(" ")}`;
 }
 
-export async function sweepCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parse(argv, SWEEP_OPTIONS, SWEEP_USAGE);
-  if (values.help) {
-    out(SWEEP_USAGE);
-    return 0;
-  }
-  const runs = num(values.runs, "runs", DEFAULT_RUNS, SWEEP_USAGE);
-  const seed = num(values.seed, "seed", 1, SWEEP_USAGE);
-  const jobs = num(values.jobs, "jobs", defaultJobs(), SWEEP_USAGE);
-  const core = (values.core ?? "debug") as CoreBuild;
-  if (!Number.isInteger(runs) || runs < 1 || runs > MAX_SWEEP_RUNS) throw new UsageError(`--runs must be a whole number from 1 to ${MAX_SWEEP_RUNS}\n\n${SWEEP_USAGE}`);
-  if (!Number.isInteger(seed) || seed < 0 || seed + runs - 1 > MAX_SWEEP_SEED) throw new UsageError(`--seed must be a whole number, with seed + runs - 1 at most ${MAX_SWEEP_SEED}\n\n${SWEEP_USAGE}`);
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new UsageError(`--jobs must be a whole number from 1 to 256\n\n${SWEEP_USAGE}`);
-  if (!CORE_BUILDS.includes(core)) throw new UsageError(`--core must be one of ${CORE_BUILDS.join(", ")}\n\n${SWEEP_USAGE}`);
+export function sweepCli(out: Out): Command {
+  const cmd = pfsCommand("sweep", "many seeded simulator runs with faults, on worker threads", out)
+    .description("N seeded simulator runs, each drawing its own fleet and faults from its seed, on worker threads; a failing seed is printed with the command that reproduces it.")
+    .addOption(intOption("--runs <n>", "simulator runs, with seeds S .. S+N-1", { min: 1, max: MAX_SWEEP_RUNS }, DEFAULT_RUNS))
+    .addOption(intOption("--seed <s>", "the first seed (seed + runs - 1 at most " + MAX_SWEEP_SEED + ")", { min: 0, max: MAX_SWEEP_SEED }, 1))
+    .addOption(intOption("--jobs <j>", "worker threads", { min: 1, max: MAX_JOBS }, { shown: `the CPU count, ${defaultJobs()} here` }))
+    .addOption(choiceOption("--core <build>", "the core build every phone runs: debug (every assertion of the core on) or release (faster)", CORE_BUILDS, "debug"))
+    .addOption(flagOption("--json", "the last line is one JSON object: runs, failed (seed, error), wallMs, faults injected by kind, ..."))
+    .addOption(flagOption("--verbose", "one line per run"))
+    .addHelpText("after", "\n" + SWEEP_ABOUT);
+  return onRun<{ runs: number; seed: number; jobs?: number; core: CoreBuild; json?: boolean; verbose?: boolean }>(cmd, (o) => sweepRun(o, out));
+}
+
+/** `pfs sweep ARGV` in this process. */
+export function sweepCommand(argv: string[], out: Out): Promise<number> {
+  return runAlone(sweepCli(out), argv, out);
+}
+
+async function sweepRun(values: { runs: number; seed: number; jobs?: number; core: CoreBuild; json?: boolean; verbose?: boolean }, out: Out): Promise<number> {
+  const { runs, seed, core } = values;
+  const jobs = values.jobs ?? defaultJobs();
+  if (seed + runs - 1 > MAX_SWEEP_SEED) throw new UsageError(`--seed must be a whole number, with seed + runs - 1 at most ${MAX_SWEEP_SEED}`);
   if (runs === 1 && !values.json) out(`seed ${seed}, as pfs sim (without the wake-up probe): ${simCommandFor(sweepRunOptions(seed, core))}`);
   const step = Math.max(1, Math.round(runs / 10));
   const onRun = (run: SweepRun, done: number) => {

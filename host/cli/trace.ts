@@ -3,26 +3,42 @@
 // its digest line (docs/TRACE.md).
 
 import { existsSync, readFileSync } from "node:fs";
-import { runFleet } from "../sim/fleet.js";
+import { Command } from "commander";
 import { TraceRecorder } from "../trace/recorder.js";
 import { digestLine } from "../trace/digest.js";
 import { ENGINES, Engine, replayOn } from "../trace/engines.js";
-import { parse, UsageError } from "./args.js";
-import { SIM_OPTIONS, simOptionsFrom } from "./sim.js";
+import { choiceOption, onRun, Out, pfsCommand, required, runAlone, textOption, UsageError } from "./args.js";
+import { addSimOptions, runFleetChecked, simOptionsFrom } from "./sim.js";
 
-export const TRACE_USAGE = `usage: pfs trace record --out FILE [--only I,J,...] [pfs sim options]
-       pfs trace replay FILE --engine ${ENGINES.join("|")} [--board NAME]
-  record   runs the simulator (any pfs sim option: pfs sim --help) and writes
-           everything the cores received and answered to FILE; --only keeps
-           the cores of those phone indices (0 = the first phone)
-  replay   feeds FILE into the core on one engine, compares every answer and
-           prints "digest <hex> records <n>"; exit 1 at the first difference
-           (named), 2 when FILE is not a whole trace
-  engines  v8      build/pfs.wasm in this Node process
-           wasi    build/pfs.wasi.wasm under node:wasi (make wasi)
-           native  build/native/pfs-replay, wasm2c and the system cc (make replay)
-           qemu    build/boards/NAME/pfs.elf on qemu-system-arm (make board;
-                   NAME defaults to mps2-an385)`;
+const ENGINES_ABOUT = `Engines:
+  v8      build/pfs.wasm in this Node process
+  wasi    build/pfs.wasi.wasm under node:wasi (make wasi)
+  native  build/native/pfs-replay, wasm2c and the system cc (make replay)
+  qemu    build/boards/NAME/pfs.elf on qemu-system-arm (make board; NAME
+          defaults to mps2-an385)`;
+
+export function traceCli(out: Out): Command {
+  const trace = pfsCommand("trace", "record a simulator run's core inputs, replay them on v8, wasi, native or qemu", out);
+  const rec = pfsCommand("record", "run the simulator and write everything its cores received and answered", out)
+    .description("Runs the simulator (any pfs sim option) and writes everything the cores received and answered to FILE (docs/TRACE.md).")
+    .addOption(required(textOption("--out <file>", "the trace file to write")))
+    .addOption(textOption("--only <list>", "keep only the cores of these phone indices, e.g. 0,3,5 (0 = the first phone)", { shown: "every phone" }));
+  addSimOptions(rec);
+  onRun<Record<string, unknown> & { out: string; only?: string }>(rec, (o) => record(o, out));
+  const rep = pfsCommand("replay", "feed a trace into the core on one engine and print its digest", out)
+    .description('Feeds FILE into the core on one engine, compares every answer and prints "digest <hex> records <n>"; exit 1 at the first difference (named), 2 when FILE is not a whole trace.')
+    .argument("<file>", "the trace to replay")
+    .addOption(choiceOption("--engine <engine>", "where the core runs", ENGINES, "v8"))
+    .addOption(textOption("--board <name>", "the board image (qemu)", { shown: "mps2-an385" }))
+    .addHelpText("after", "\n" + ENGINES_ABOUT);
+  onRun<{ engine: Engine; board?: string }>(rep, (o, args) => replay(args[0], o, out));
+  return trace.addCommand(rec).addCommand(rep);
+}
+
+/** `pfs trace ARGV` in this process. */
+export function traceCommand(argv: string[], out: Out): Promise<number> {
+  return runAlone(traceCli(out), argv, out);
+}
 
 /** "3,5,9" -> a set of phone indices. */
 function phoneSet(list: string): Set<number> {
@@ -35,59 +51,20 @@ function phoneSet(list: string): Set<number> {
   return out;
 }
 
-function record(argv: string[], out: (line: string) => void): number {
-  const { values } = parse(argv, { ...SIM_OPTIONS, out: { type: "string" }, only: { type: "string" } }, TRACE_USAGE);
-  if (values.help) {
-    out(TRACE_USAGE);
-    return 0;
-  }
-  if (typeof values.out !== "string") throw new UsageError(`trace record needs --out FILE\n\n${TRACE_USAGE}`);
-  const only = typeof values.only === "string" ? phoneSet(values.only) : null;
+function record(o: Record<string, unknown> & { out: string; only?: string }, out: Out): number {
+  const only = o.only !== undefined ? phoneSet(o.only) : null;
   const tracer = new TraceRecorder((i) => only === null || only.has(i));
-  const opts = { ...simOptionsFrom(values, TRACE_USAGE), tracer };
-  let result;
-  try {
-    result = runFleet(opts);
-  } catch (e) {
-    if (e instanceof Error && e.message.startsWith("--")) throw new UsageError(`${e.message}\n\n${TRACE_USAGE}`);
-    throw e;
-  }
-  const sum = tracer.write(values.out);
-  out(`recorded ${sum.cores} cores, ${sum.bytes} bytes to ${values.out} (simulation ${result.ok ? "ok" : "FAILED"}, seed ${result.seed})`);
+  const result = runFleetChecked({ ...simOptionsFrom(o), tracer });
+  const sum = tracer.write(o.out);
+  out(`recorded ${sum.cores} cores, ${sum.bytes} bytes to ${o.out} (simulation ${result.ok ? "ok" : "FAILED"}, seed ${result.seed})`);
   out(digestLine(sum.digest, sum.records));
   return result.ok ? 0 : 1;
 }
 
-async function replay(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parse(argv, { engine: { type: "string" }, board: { type: "string" }, help: { type: "boolean" } }, TRACE_USAGE, true);
-  if (values.help) {
-    out(TRACE_USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError(`trace replay needs one FILE (got ${positionals.length})\n\n${TRACE_USAGE}`);
-  const engine = (values.engine ?? "v8") as Engine;
-  if (!ENGINES.includes(engine)) throw new UsageError(`--engine must be one of ${ENGINES.join(", ")} (got ${JSON.stringify(values.engine)})`);
-  const file = positionals[0];
+async function replay(file: string, o: { engine: Engine; board?: string }, out: Out): Promise<number> {
   if (!existsSync(file)) throw new UsageError(`no such trace: ${file}`);
-  const r = await replayOn(engine, file, readFileSync, typeof values.board === "string" ? values.board : undefined);
+  const r = await replayOn(o.engine, file, readFileSync, o.board);
   for (const line of r.lines) out(line);
   if (r.error !== undefined) process.stderr.write(r.error + "\n");
   return r.code;
-}
-
-export async function traceCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case "record":
-      return record(rest, out);
-    case "replay":
-      return replay(rest, out);
-    case undefined:
-    case "help":
-    case "--help":
-      out(TRACE_USAGE);
-      return sub === undefined ? 2 : 0;
-    default:
-      throw new UsageError(`unknown trace command '${sub}'\n\n${TRACE_USAGE}`);
-  }
 }

@@ -32,7 +32,14 @@ export interface DeviceConfig {
   /** `<vendorConfig><loadServer>`: where to fetch loads instead of the
    *  configuration's own TFTP server; absent when missing or empty. */
   loadServer?: LoadServer;
+  /** `<vendorConfig><logServer>`: where the phone sends its syslog
+   *  (docs/LOGGING.md; port LOG_SERVER_DEFAULT_PORT when none is written);
+   *  absent when missing or empty. */
+  logServer?: LoadServer;
 }
+
+/** syslog over UDP's port (RFC 5426 §3.3), for a `<logServer>` without one. */
+export const LOG_SERVER_DEFAULT_PORT = 514;
 
 export interface DefaultLoad {
   /** The NNN of `<loadInformationNNN>`: the vendor's device-type number. */
@@ -295,6 +302,8 @@ export function parseDeviceConfig(xml: string | Uint8Array, file = "SEP<MAC>.cnf
     }
     const server = textOf(vendor, "loadServer", where);
     if (server !== undefined) out.loadServer = parseLoadServer(server, `${where}: <loadServer>`);
+    const logServer = textOf(vendor, "logServer", where);
+    if (logServer !== undefined) out.logServer = parseLoadServer(logServer, `${where}: <logServer>`);
   }
   return out;
 }
@@ -378,6 +387,8 @@ export function writeDeviceConfig(cfg: DeviceConfigOut): string {
   if (cfg.pfsNote !== undefined) vendor["#comment"] = checkComment(cfg.pfsNote);
   vendor.peerFirmwareSharing = cfg.peerFirmwareSharing === undefined ? "" : cfg.peerFirmwareSharing ? "1" : "0";
   vendor.loadServer = cfg.loadServer === undefined ? "" : formatLoadServer(parseLoadServer(formatLoadServer(cfg.loadServer)));
+  // Written only when set, so configurations without one stay as they were.
+  if (cfg.logServer !== undefined) vendor.logServer = formatLoadServer(parseLoadServer(formatLoadServer(cfg.logServer), "logServer"));
   const load = cfg.loadInformation === undefined ? "" : checkLoadName(cfg.loadInformation, "loadInformation");
   const protocol = cfg.protocol ?? (/^SIP/i.test(load) ? "SIP" : "SCCP");
   const device: XmlNode = {

@@ -42,6 +42,8 @@ export interface TftpRootOptions {
   macs: readonly string[];
   pfs?: PfsSettings;
   loadServer?: LoadServer;
+  /** Written as `<logServer>` in every phone's configuration (docs/LOGGING.md). */
+  logServer?: LoadServer;
   signingKey?: KeyObject;
   signerName?: string;
   timestamp?: Date;
@@ -144,6 +146,7 @@ export function makeTftpRoot(opts: TftpRootOptions): TftpRootResult {
       loadInformation: loadName,
       peerFirmwareSharing: enabled,
       loadServer: opts.loadServer,
+      logServer: opts.logServer,
       pfsNote: describePfs(enabled, level),
     }));
     phones.push({ mac, file, pfs: enabled, level });

@@ -4,6 +4,7 @@
 
 import {
   BAD_COUNT, BAD_FIELD, BAD_FRAME_SIZE, BAD_LENGTH, BAD_MAGIC, BAD_OVERSIZE, BAD_SHORT, BAD_TYPE, BAD_UNEXPECTED, BAD_VERSION, Ev,
+  PARENT_LOST_VERIFIED,
 } from "../core/abi.js";
 
 export interface HierarchyNames {
@@ -72,7 +73,7 @@ export function formatEvent(
       return [line("DBG", `${x} TxBdcst Solicit ${n + 1}: strength=${hex8(a)}`)];
     case Ev.Claim:
       return n === 0
-        ? [line("NF ", `${x} TxBdcst ClaimRoot(tent): strength=${hex8(a)}`)]
+        ? [line("INF", `${x} TxBdcst ClaimRoot(tent): strength=${hex8(a)}`)]
         : [line("INF", `${x} TxBdcst Ad ${n}: ClaimRoot(tent)`)];
     case Ev.ConfirmedRoot:
       return [
@@ -90,7 +91,11 @@ export function formatEvent(
     case Ev.ChildLost:
       return [line("NOT", `${x} |child lost ${formatAddr(a)} children=${n}`)];
     case Ev.ParentLost:
-      return [line("ERR", `${x} Parent ${formatAddr(a)} lost at depth ${n}: re-joining`)];
+      // A phone holding its file needs nothing more: its parent ending its
+      // linger is no error, and it claims the root instead of re-joining.
+      return b === PARENT_LOST_VERIFIED
+        ? [line("INF", `${x} Parent ${formatAddr(a)} gone at depth ${n}, file complete: not re-joining, claiming root to serve late peers`)]
+        : [line("ERR", `${x} Parent ${formatAddr(a)} lost at depth ${n}: re-joining`)];
     case Ev.Refused:
       return [line("DBG", `${x} Refused by ${formatAddr(a)}: ${REFUSE_REASONS[n] ?? n}, ${b} candidates`)];
     case Ev.Moved:

@@ -46,6 +46,9 @@ export interface FleetRunOptions {
   wanKbps?: number;
   wanRttMs?: number;
   port: number;
+  /** Seconds each phone serves peers after its upgrade (`--linger`). Always
+   *  given: a phone's own default is its board's lingerMs (10 minutes for
+   *  third-gen), far too long for a fleet on one machine. */
   lingerSec: number;
   pfs: boolean;
   tftpWindow: number;
@@ -73,6 +76,13 @@ export interface FleetRunOptions {
   /** Phone i starts this long after the fleet (tests: who boots first
    *  becomes root, the late ones join its tree). */
   startAfterMs?: (index: number) => number;
+  /** Phone i starts once this resolves, when it gives a promise, and
+   *  startAfterMs after that (tests: late joiners boot a while after the
+   *  first phones finished). */
+  startWhen?: (index: number) => Promise<void> | undefined;
+  /** Every phone sends its syslog here (`--log-server host:port`,
+   *  docs/LOGGING.md). */
+  logServer?: { host: string; port: number };
 }
 
 export interface FleetNet {
@@ -109,19 +119,28 @@ export interface PhoneRun {
   pid?: number;
   /** It runs the C phone (FleetRunOptions.native). */
   native: boolean;
+  /** The load its flash booted before, and boots at the end (null: none
+   *  verifies), read by the fleet from the image itself. */
+  loadBefore?: string;
+  loadAfter?: string | null;
 }
 
 export interface FleetRunResult {
   phones: PhoneRun[];
   /** Read requests the server saw per file (our server only). */
   requests: Map<string, number>;
-  /** Each read request: the file and the client's address (our server only). */
-  reads: Array<{ file: string; client: string }>;
+  /** Each read request: the file, the client's address and the bytes sent
+   *  (0 when it failed; our server only). */
+  reads: Array<{ file: string; client: string; bytes: number }>;
   wallMs: number;
 }
 
 /** Models a fleet mixes, in order; the 7961 is the technote's phone. */
 const MODELS = [{ model: "CP-7961G" }, { model: "CP-7941G" }, { model: "CP-7970G" }];
+/** The load every fleet phone's flash starts on. */
+export const FACTORY_LOAD_NAME = "SCCP41.FACTORY";
+/** How many models a fleet can mix. */
+export const MAX_FLEET_MODELS = MODELS.length;
 
 /** The phones of a fleet: their MACs, models and addresses (a TFTP root for
  *  them needs the same MACs). */
@@ -178,7 +197,7 @@ async function runIn(dir: string, o: FleetRunOptions): Promise<FleetRunResult> {
   const factory = presetFiles(getPreset("tiny"));
   for (const p of phones) {
     const dev = FileDevice.create(p.flash, layout.sectorBytes, Math.ceil(layoutBytes(layout) / layout.sectorBytes));
-    AbStore.format(dev, layout, { loadName: "SCCP41.FACTORY", components: factory.map((f) => ({ name: f.name, bytes: f.content })) });
+    AbStore.format(dev, layout, { loadName: FACTORY_LOAD_NAME, components: factory.map((f) => ({ name: f.name, bytes: f.content })) });
   }
   const view = setInterval(() => {
     if (!o.verbose) o.out(progressLine(phones, started));
@@ -189,9 +208,13 @@ async function runIn(dir: string, o: FleetRunOptions): Promise<FleetRunResult> {
     clearInterval(view);
     await server?.stop();
   }
+  for (const p of phones) {
+    p.loadBefore = FACTORY_LOAD_NAME;
+    p.loadAfter = bootedLoad(p.flash, layout);
+  }
   const requests = new Map<string, number>();
   for (const r of server?.requests ?? []) requests.set(r.file, (requests.get(r.file) ?? 0) + 1);
-  const reads = (server?.requests ?? []).map((q) => ({ file: q.file, client: q.client.replace(/:\d+$/, "") }));
+  const reads = (server?.requests ?? []).map((q) => ({ file: q.file, client: q.client.replace(/:\d+$/, ""), bytes: q.bytes ?? 0 }));
   return { phones, requests, reads, wallMs: Date.now() - started };
 }
 
@@ -201,6 +224,7 @@ function runOne(p: PhoneRun, o: FleetRunOptions, tftp: { host: string; port: num
     ...(o.net?.wrap(p.index) ?? []), ...program, "--mac", p.mac, "--model", p.model, "--tftp", `${tftp.host}:${tftp.port}`, "--flash", flash,
     "--bind", p.bind, "--port", String(o.port), "--linger", String(o.lingerSec), "--tftp-window", String(o.tftpWindow),
     ...(o.net === undefined ? [] : ["--broadcast", o.net.broadcast]),
+    ...(o.logServer === undefined ? [] : ["--log-server", `${o.logServer.host}:${o.logServer.port}`]),
   ];
   return new Promise((resolve) => {
     const start = () => {
@@ -247,9 +271,22 @@ function runOne(p: PhoneRun, o: FleetRunOptions, tftp: { host: string; port: num
       });
     };
     const delayMs = o.startAfterMs?.(p.index) ?? 0;
-    if (delayMs > 0) setTimeout(start, delayMs);
+    const when = o.startWhen?.(p.index);
+    if (when !== undefined) void when.then(() => (delayMs > 0 ? setTimeout(start, delayMs) : start()));
+    else if (delayMs > 0) setTimeout(start, delayMs);
     else start();
   });
+}
+
+/** What a flash image boots (its load's name), or null when nothing verifies. */
+function bootedLoad(path: string, layout: ReturnType<typeof boardLayout>): string | null {
+  const dev = FileDevice.open(path, layout.sectorBytes, Math.ceil(layoutBytes(layout) / layout.sectorBytes));
+  try {
+    const b = AbStore.open(dev, layout).boot();
+    return b.verified ? (b.manifest?.loadName ?? null) : null;
+  } finally {
+    dev.close();
+  }
 }
 
 function progressLine(phones: PhoneRun[], started: number): string {

@@ -17,6 +17,7 @@ import { BROADCAST_ADDR, CoreConfig } from "../core/abi.js";
 import { CoreSink, PfsCore } from "../core/core.js";
 import { AcceptGate, acceptLimits } from "./accept-gate.js";
 import { ipToU32, u32ToIp } from "./addr.js";
+import { SentCounts } from "./sent-counts.js";
 
 /** The PFS port: UDP and TCP (IANA "cppdp"; the technote's console log). */
 export const PFS_PORT = 4051;
@@ -103,6 +104,8 @@ export class PeerHost {
   readonly gate: AcceptGate;
   /** What a call into the core threw, once it has; nothing runs after. */
   failure: Error | null = null;
+  /** Datagrams and frames the OS took from us, by type (./sent-counts.ts). */
+  readonly sent = new SentCounts();
 
   constructor(readonly opts: PeerHostOptions) {
     this.self = ipToU32(opts.bind);
@@ -227,7 +230,16 @@ export class PeerHost {
 
   private sendDatagram(dst: number, view: Uint8Array): void {
     const to = (dst >>> 0) === BROADCAST_ADDR ? this.opts.broadcast : u32ToIp(dst);
-    this.udp?.send(Buffer.from(view), this.opts.port, to);
+    const type = SentCounts.datagramType(view);
+    // Counted once the OS has taken it: what a capture can see.
+    this.udp?.send(Buffer.from(view), this.opts.port, to, (err) => {
+      if (err === null) this.sent.add("udp", type);
+    });
+  }
+
+  /** Every datagram and frame sent so far, by `"udp ROOT_AD"`-style key. */
+  sentCounts(): Record<string, number> {
+    return this.sent.snapshot();
   }
 
   // ------------------------------------------------------------ streams
@@ -372,7 +384,13 @@ export class PeerHost {
       this.corked.add(s.socket);
     }
     if (!isRef) {
-      s.socket.write(bytes);
+      // Each such write starts one frame (a DATA frame's payload follows as
+      // a view, uncounted). Counted once it has left for the kernel; a
+      // write a destroyed socket drops fails its callback instead.
+      const type = SentCounts.frameType(bytes);
+      s.socket.write(bytes, (err) => {
+        if (err === undefined || err === null) this.sent.add("tcp", type);
+      });
       return;
     }
     // A view of core memory: Node may hold it until the write completes; the

@@ -14,13 +14,16 @@ import { AbStore, Update } from "../flash/ab-store.js";
 import { FileDevice } from "../flash/file-device.js";
 import { IoFaultDevice, type IoFault } from "../flash/io-fault-device.js";
 import { boardLayout, Layout, layoutBytes } from "../flash/layout.js";
-import { configuredLoad, DeviceConfig, sepFileName, upgradeNeeded } from "../load/config.js";
+import { configuredLoad, DeviceConfig, LOG_SERVER_DEFAULT_PORT, sepFileName, upgradeNeeded } from "../load/config.js";
 import type { LoadIndex } from "../load/loads.js";
-import { clock, formatEvent, xidTag } from "../log/console.js";
+import { clock, formatAddr, formatEvent, xidTag } from "../log/console.js";
+import { PhoneLog, reportEventOf, STATUS_CHANGED_MS } from "../log/phone-log.js";
 import { DropLog, EventBudget } from "../log/throttle.js";
+import type { TtyProgress } from "../log/progress.js";
 import { tftpGet, tftpGetBuffer } from "../tftp/client.js";
 import { bootLoop, confirmIfTrial, REBOOT, type BootOutcome, type Say } from "./boot-flow.js";
-import { BoardError, CoreFailure, flashError, FlashImageError, flashStep, PhoneError, SocketError, StallError } from "./errors.js";
+import { ROLE_NAMES, type ComponentState } from "../view/report.js";
+import { BoardError, CoreFailure, failureLine, flashError, FlashImageError, flashStep, PhoneError, SocketError, StallError } from "./errors.js";
 import { componentsToFetch } from "./index-check.js";
 import { PeerHost, PFS_PORT } from "./peer-host.js";
 import { FetchFile, readDefaultConfig, readDeviceConfig, readIndex } from "./server-files.js";
@@ -34,7 +37,9 @@ export interface PhoneOptions {
   bind: string;
   broadcast: string;
   port: number;
-  lingerSec: number;
+  /** Seconds to serve late peers after the upgrade; undefined: the board's
+   *  `core.lingerMs` (10 minutes for third-gen, boards/third-gen.json). */
+  lingerSec?: number;
   board: string;
   tftpBlksize: number;
   tftpWindow: number;
@@ -44,10 +49,19 @@ export interface PhoneOptions {
   loadsKey?: string;
   /** Flash faults to inject under the image (tests: io-fault-device.ts). */
   flashFaults?: IoFault[];
+  /** Send every console line and a status tick per component as RFC 5424
+   *  syslog over UDP here (docs/LOGGING.md); overrides the config's
+   *  `<logServer>`. A server that is down costs nothing. */
+  logServer?: { host: string; port: number };
+  /** Live progress bars on a terminal (host/log/progress.ts) in place of the
+   *  plain progress lines; `out` must then print through its log(), so that
+   *  lines go above the bars. */
+  progress?: TtyProgress;
   out: (line: string) => void;
 }
 
-export const PHONE_DEFAULTS = { port: PFS_PORT, lingerSec: 30, board: "third-gen", tftpBlksize: 1428, tftpWindow: 1 };
+/** Defaults of the options; the linger's is the board's lingerMs (boardLingerSec). */
+export const PHONE_DEFAULTS = { port: PFS_PORT, board: "third-gen", tftpBlksize: 1428, tftpWindow: 1 };
 
 /** A progress line is printed at every this many percent of a component. */
 const PROGRESS_STEP_PERCENT = 10;
@@ -69,10 +83,17 @@ interface Component {
   done: boolean;
   lastPercent: number;
   viaPfs: boolean;
+  /** Bytes received from the load server for it (block list and file). */
+  wanBytes: number;
 }
 
-export async function runPhone(o: PhoneOptions): Promise<number> {
+export async function runPhone(opts: PhoneOptions): Promise<number> {
   const started = Date.now();
+  // Every console line also goes to the log server (docs/LOGGING.md), once
+  // it is known: from the command line now, or from the configuration.
+  const log = new PhoneLog(opts.mac, opts.bind);
+  if (opts.logServer !== undefined) log.useServer(opts.logServer);
+  const o: PhoneOptions = { ...opts, out: (line) => { opts.out(line); log.line(line); } };
   const say = (level: string, text: string) => o.out(`${level} ${clock(Date.now() - started)} DLoad: ${text}`);
   const { board, layout } = phoneBoard(o.board);
   if (!existsSync(o.flashPath)) throw new FlashImageError(`no flash image at ${o.flashPath}: make one with 'pfs flash format --flash ${o.flashPath} --load <name>'`);
@@ -82,9 +103,15 @@ export async function runPhone(o: PhoneOptions): Promise<number> {
   const store = flashStep(o.flashPath, "open", () => AbStore.open(dev, layout, { report: (line) => say("WRN", line) }));
   // The flash outlives a reboot; each boot starts with the boot loader's power-up.
   try {
-    return await bootLoop(store, o.flashPath, say, (booted) => bootOnce(o, { started, say, board, layout, store, booted }));
+    return await bootLoop(store, o.flashPath, say, (booted) => bootOnce(o, { started, say, board, layout, store, booted, log }));
+  } catch (e) {
+    // The line the CLI prints on stderr, for the log server too.
+    log.nextLineAbout(undefined, "failed");
+    log.line(`ERR ${clock(Date.now() - started)} DLoad: ${failureLine(e)}`);
+    throw e;
   } finally {
     image.close();
+    await log.close();
   }
 }
 
@@ -95,11 +122,12 @@ interface BootContext {
   layout: ReturnType<typeof boardLayout>;
   store: AbStore;
   booted: ReturnType<AbStore["powerUp"]>;
+  log: PhoneLog;
 }
 
 /** One boot: configuration, compare, and the upgrade when one is needed;
  *  REBOOT once a new load is committed (it is then booted on trial). */
-async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, booted }: BootContext): Promise<BootOutcome> {
+async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, booted, log }: BootContext): Promise<BootOutcome> {
   const running = booted.verified ? booted.manifest?.loadName : undefined;
 
   // The configuration comes from our own server: it is trusted. Each file
@@ -110,6 +138,9 @@ async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, b
   if (device === undefined) say("WRN", `${sepFileName(o.mac)} not found: using XMLDefault.cnf.xml`);
   const defaults = device?.loadInformation === undefined ? await readDefaultConfig(get, o.tftp) : undefined;
   const target = configuredLoad(device, defaults, o.model);
+  const configLog = device?.logServer;
+  log.useServer(o.logServer ?? (configLog === undefined ? undefined : { host: configLog.host, port: configLog.port ?? LOG_SERVER_DEFAULT_PORT }));
+  log.load = target?.loadName ?? "";
   // Reaching the server and reading the configuration is "come up".
   confirmIfTrial(store, o.flashPath, say);
   if (target === undefined || !upgradeNeeded(target.loadName, running)) {
@@ -130,7 +161,7 @@ async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, b
   const update: Update = flashStep(o.flashPath, "starting the update", () => store.beginUpdate(target.loadName, described));
   const comps: Component[] = described.map((c, i) => ({
     index: i, name: c.name, sizeBytes: c.sizeBytes!, listBytes: Math.ceil(c.sizeBytes! / 16384) * 32, slot: -1, done: false,
-    lastPercent: -PROGRESS_STEP_PERCENT, viaPfs: pfs,
+    lastPercent: -PROGRESS_STEP_PERCENT, viaPfs: pfs, wanBytes: 0,
   }));
   const bySlot = new Map<number, Component>();
   const byXid = new Map<number, Component>();
@@ -155,8 +186,8 @@ async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, b
         // must be the sizes the index gives (expectBytes), or the server's
         // file is not the one the index describes.
         try {
-          if (from < c.listBytes) await fetchRange(`${c.name}.blk`, 0, from, c.listBytes, sink, signal);
-          await fetchRange(c.name, c.listBytes, from, total, sink, signal);
+          if (from < c.listBytes) await fetchRange(c, `${c.name}.blk`, 0, from, c.listBytes, sink, signal);
+          await fetchRange(c, c.name, c.listBytes, from, total, sink, signal);
         } catch (e) {
           watch.fetchFailed(c.name, e);
           throw e;
@@ -191,17 +222,23 @@ async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, b
       // other kind of line is rationed, since peers can provoke them too.
       if (code === Ev.Malformed) return drops.add(atMs, n, a);
       const lines = formatEvent(atMs, host.self, xid, code, n, a, b, c === undefined ? undefined : { model: o.model, file: c.name });
+      if (c !== undefined) log.update(xidTag(xid), eventState(code, n, a));
       if (lines === null || code === Ev.RootAd || !budget.allow(atMs, code, Ev[code] ?? `event ${code}`)) return;
-      for (const l of lines) o.out(l);
+      // The event goes with the last line (the @@@HROOT line of a root).
+      lines.forEach((l, i) => {
+        log.nextLineAbout(c === undefined ? undefined : xidTag(xid), i === lines.length - 1 ? reportEventOf(code, b) : undefined);
+        o.out(l);
+      });
     },
   });
 
-  async function fetchRange(file: string, base: number, from: number, end: number, sink: (chunk: Uint8Array) => Promise<void>, signal: AbortSignal) {
+  async function fetchRange(c: Component, file: string, base: number, from: number, end: number, sink: (chunk: Uint8Array) => Promise<void>, signal: AbortSignal) {
     await tftpGet({
       host: loadServer.host, port: loadServer.port, file, blksize: o.tftpBlksize, windowsize: o.tftpWindow, tsize: true,
       localAddress: o.bind, signal, expectBytes: end - base,
       onData: async (chunk, offset) => {
         const at = base + offset;
+        c.wanBytes += chunk.length;
         const skip = Math.max(0, Math.min(chunk.length, from - at));
         const upTo = Math.min(chunk.length, end - at);
         if (upTo > skip) await sink(chunk.subarray(skip, upTo));
@@ -218,6 +255,11 @@ async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, b
     drops.flush(Date.now() - started);
     budget.flush(Date.now() - started);
   }, 1000).unref();
+  // Status ticks while the phone upgrades and lingers (docs/LOGGING.md).
+  const ticks = setInterval(() => {
+    for (const c of comps) if (c.slot >= 0) log.update(xidTag(host.core.xidOf(o.model, c.name)), componentState(host, c));
+    log.tick(Date.now());
+  }, STATUS_CHANGED_MS).unref();
   try {
     for (const c of comps) {
       const flags = NEED_RELAY | (pfs ? 0 : NEED_DIRECT);
@@ -227,7 +269,10 @@ async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, b
       if (c.slot < 0) throw new CoreFailure(`the core could not take ${c.name} (${c.slot}): board figures too small for this load?`);
       bySlot.set(c.slot, c);
       byXid.set(host.core.xidOf(o.model, c.name), c);
-      say("INF", `${xidTag(host.core.xidOf(o.model, c.name))} need ${c.name} (${c.sizeBytes} bytes) ${pfs ? "through PFS" : "directly from the server"}`);
+      log.track({ xid: xidTag(host.core.xidOf(o.model, c.name)), model: o.model, file: c.name, ...componentState(host, c) });
+      // The model beside the XID: a hierarchy is per model and file, so one
+      // file has a different XID on each model.
+      say("INF", `${xidTag(host.core.xidOf(o.model, c.name))} model=${o.model} need ${c.name} (${c.sizeBytes} bytes) ${pfs ? "through PFS" : "directly from the server"}`);
     }
     // Progress until every component is in flash and checked.
     let lastMoved = Date.now();
@@ -243,7 +288,11 @@ async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, b
       } else if (Date.now() - lastMoved > STALL_LIMIT_MS) {
         throw new StallError(`no progress for ${STALL_LIMIT_MS / 1000} s: giving up (the old load stays active)`);
       }
-      for (const c of comps) {
+      if (o.progress !== undefined) {
+        o.progress.update(Date.now() - started, comps.map((c) => ({
+          name: c.name, held: Math.max(0, (host.core.x.hierHeld(c.slot) >>> 0) - c.listBytes), size: c.sizeBytes, viaPfs: c.viaPfs, done: c.done,
+        })));
+      } else for (const c of comps) {
         const held = Math.max(0, (host.core.x.hierHeld(c.slot) >>> 0) - c.listBytes);
         const percent = c.done ? 100 : Math.floor((held * 100) / c.sizeBytes);
         if (percent >= c.lastPercent + PROGRESS_STEP_PERCENT || (c.done && c.lastPercent < 100)) {
@@ -252,24 +301,72 @@ async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, b
         }
       }
     }
+    o.progress?.stop();
     for (const c of comps) {
       if (!flashStep(o.flashPath, `checking ${c.name}`, () => update.verify(c.index))) {
         throw new FlashImageError(`${c.name} in flash does not match its SHA-256 in the index after the transfer (the old load stays active)`);
       }
     }
     flashStep(o.flashPath, "making the new load active", () => update.commit());
+    log.nextLineAbout(undefined, "loadDone");
     say("NOT", `load ${target.loadName} verified in flash and active from the next boot, on trial (${comps.length} components)`);
     // Serve late peers for a while, then boot the new load.
-    if (o.lingerSec > 0) {
-      say("INF", `lingering ${o.lingerSec} s to serve peers`);
-      await new Promise((r) => setTimeout(r, o.lingerSec * 1000));
+    const lingerSec = o.lingerSec ?? boardLingerSec(board);
+    if (lingerSec > 0) {
+      say("INF", `lingering ${lingerSec} s to serve peers`);
+      await new Promise((r) => setTimeout(r, lingerSec * 1000));
     }
     return REBOOT;
   } finally {
+    o.progress?.stop();
     clearInterval(flushLogs);
+    clearInterval(ticks);
+    log.forget();
     drops.flush(Date.now() - started, true);
     await host.stop();
+    // What this phone put on the wire, by type (docs/CONSOLE.md "sent").
+    say("DBG", host.sent.line());
   }
+}
+
+/** A component as the core sees it now, for the log server. */
+function componentState(host: PeerHost, c: Component): Omit<ComponentState, "xid" | "model" | "file"> {
+  const parent = host.core.x.hierParent(c.slot) >>> 0;
+  return {
+    role: ROLE_NAMES[host.core.x.hierRole(c.slot)] ?? "idle",
+    // A done file is in flash whole, whatever the core holds of it once its
+    // hierarchy is left (hierHeld is 0 then).
+    held: c.done ? c.sizeBytes : Math.max(0, (host.core.x.hierHeld(c.slot) >>> 0) - c.listBytes), size: c.sizeBytes,
+    parent: parent === 0 ? "" : formatAddr(parent), depth: host.core.x.hierDepth(c.slot), wan: c.wanBytes, done: c.done,
+  };
+}
+
+/** What a core event says of the component's state, read from the event
+ *  itself: the core is not called back while it calls us. */
+function eventState(code: number, n: number, a: number): Partial<ComponentState> {
+  switch (code) {
+    case Ev.ConfirmedRoot:
+      return { role: "root", parent: "", depth: 0 };
+    case Ev.Joined:
+    case Ev.Moved:
+      return { role: "attached", parent: formatAddr(a), depth: n };
+    case Ev.ParentLost:
+      return { role: "joining", parent: "" };
+    case Ev.FileDone:
+      return { done: true };
+    default:
+      return {};
+  }
+}
+
+/** The core's default linger (assembly/config.ts) for a board that names none. */
+const CORE_DEFAULT_LINGER_MS = 600_000;
+
+/** How long a phone of this board serves late peers after its upgrade: the
+ *  board's lingerMs, the same figure its core lingers each file for. */
+export function boardLingerSec(board: Board): number {
+  const ms = board.core.lingerMs ?? 0;
+  return (ms > 0 ? ms : CORE_DEFAULT_LINGER_MS) / 1000;
 }
 
 /** The phone's board and its flash layout, or a BoardError. */

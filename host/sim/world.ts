@@ -231,6 +231,8 @@ export interface RelayStats {
   corruptHeld: number;
   flashBytesWritten: number;
   fileDone: Map<number, Map<number, number>>;
+  /** Bytes the server sent each phone, per xid (the watchers' `wan`). */
+  wanByPhone: Map<number, Map<number, number>>;
 }
 
 export class World {
@@ -254,8 +256,10 @@ export class World {
   readonly stats: WorldStats = { datagramsSent: 0, datagramsDelivered: 0, datagramsLost: 0, streamsOpened: 0, streamBytes: 0, coreCalls: 0, events: 0, outboxPeakBytes: 0, outboxDropped: 0,
     datagramsDuplicated: 0, flashReadFails: 0, flashReadFlips: 0, flashWriteFails: 0 };
   readonly relay: RelayStats = {
-    wanBytes: [], wanSkippedBytes: 0, serverContacts: new Set(), nonRootFetches: 0, refetchedBytes: 0, corruptHeld: 0, flashBytesWritten: 0, fileDone: new Map(),
+    wanBytes: [], wanSkippedBytes: 0, serverContacts: new Set(), nonRootFetches: 0, refetchedBytes: 0, corruptHeld: 0, flashBytesWritten: 0, fileDone: new Map(), wanByPhone: new Map(),
   };
+  /** The xid each server fetch is for (wanByPhone). */
+  private readonly wanXid = new WeakMap<WanFetch, number>();
   readonly eventCounts = new Map<number, number>();
   /** Active server fetches; they queue for the one WAN link. */
   readonly wanJobs = new Set<WanFetch>();
@@ -571,6 +575,7 @@ export class World {
     if (p.core!.x.hierRole(slot) !== 3 /* Role.Root */) this.relay.nonRootFetches++;
     const job = startWanFetch(p.index, p.gen, handle, sf.model, sf.file.stream.subarray(0, total), sf.file.list.length, from);
     p.fetches.set(handle, job);
+    this.wanXid.set(job, sf.xid);
     this.wanJobs.add(job);
     this.scheduleWan(job);
   }
@@ -588,6 +593,12 @@ export class World {
     const chunk = job.stream.subarray(job.pos, job.pos + job.roundBytes);
     job.pos += chunk.length;
     this.relay.wanBytes[job.model] = (this.relay.wanBytes[job.model] ?? 0) + chunk.length;
+    const xid = this.wanXid.get(job);
+    if (xid !== undefined) {
+      let byXid = this.relay.wanByPhone.get(job.phone);
+      if (byXid === undefined) this.relay.wanByPhone.set(job.phone, (byXid = new Map()));
+      byXid.set(xid, (byXid.get(xid) ?? 0) + chunk.length);
+    }
     const skipTo = Math.max(0, Math.min(chunk.length, job.from - (job.pos - chunk.length)));
     this.relay.wanSkippedBytes += skipTo;
     job.pending = chunk.subarray(skipTo);

@@ -41,6 +41,12 @@ export interface TftpGetOptions {
   timeoutSec?: number;
   /** Retransmissions without progress before giving up with "timeout". */
   retries?: number;
+  /** Our first retransmission timeout in milliseconds, never asked of the
+   *  server (timeoutSec is, when whole); taken over timeoutSec if both. */
+  timeoutMs?: number;
+  /** Told of each retransmission as it is sent (a caller shows that the
+   *  transfer waits and why; the client itself prints nothing). */
+  onRetry?: (r: TftpRetry) => void;
   localAddress?: string;
   /** Each block in file order, with its offset. A returned promise holds the
    *  transfer (after acknowledging the current window) until it settles. */
@@ -57,6 +63,21 @@ export interface TftpGetOptions {
   expectBytes?: number;
 }
 
+/** One retransmission: what had no answer, for how long, and what is next. */
+export interface TftpRetry {
+  /** 1 for the first retry since the last progress. */
+  attempt: number;
+  retries: number;
+  /** "request": no answer to the request yet; "block": the next block is late. */
+  waiting: "request" | "block";
+  /** The block expected (0 while waiting on the request). */
+  block: number;
+  bytes: number;
+  waitedMs: number;
+  /** How long until the next retry or, after the last, until giving up. */
+  nextWaitMs: number;
+}
+
 export interface TftpGetResult {
   bytes: number;
   tsize?: number;
@@ -65,9 +86,24 @@ export interface TftpGetResult {
 }
 
 export const CLIENT_TIMEOUT_DEFAULT_SEC = 1;
+export const CLIENT_TIMEOUT_DEFAULT_MS = CLIENT_TIMEOUT_DEFAULT_SEC * 1000;
 export const CLIENT_RETRIES_DEFAULT = 5;
 /** Exponential backoff stops doubling here. */
 export const BACKOFF_MAX_MS = 16_000;
+
+/** How long a transfer with no answer at all waits before it fails: the
+ *  first timeout, doubled on each of `retries` retries up to BACKOFF_MAX_MS
+ *  (1 s and 5 retries: 1+2+4+8+16+16 = 47 s). */
+export function silenceLimitMs(timeoutMs: number, retries: number): number {
+  console.assert(timeoutMs > 0 && Number.isInteger(retries) && retries >= 0);
+  let total = 0;
+  let wait = timeoutMs;
+  for (let i = 0; i <= retries; i++) {
+    total += wait;
+    wait = Math.min(wait * 2, BACKOFF_MAX_MS);
+  }
+  return total;
+}
 /** Asked of the kernel so that a window of large blocks is not dropped while
  *  we are busy (it caps this at net.core.rmem_max). */
 export const RECEIVE_BUFFER_BYTES = 4 << 20;
@@ -94,6 +130,8 @@ export async function tftpGet(opts: TftpGetOptions): Promise<TftpGetResult> {
   if (!Number.isInteger(retries) || retries < 0) throw new RangeError(`retries must be a whole number (got ${retries})`);
   const timeoutSec = opts.timeoutSec ?? CLIENT_TIMEOUT_DEFAULT_SEC;
   if (!(timeoutSec > 0)) throw new RangeError(`timeoutSec must be positive (got ${timeoutSec})`);
+  const timeoutMs = opts.timeoutMs ?? timeoutSec * 1000;
+  if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive (got ${timeoutMs})`);
   for (const [name, v] of [["maxBytes", opts.maxBytes], ["expectBytes", opts.expectBytes]] as const) {
     if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new RangeError(`${name} must be a whole number of bytes (got ${v})`);
   }
@@ -102,11 +140,11 @@ export async function tftpGet(opts: TftpGetOptions): Promise<TftpGetResult> {
   encodeRequest("rrq", opts.file, "octet", options);
   if (opts.signal?.aborted) throw new TftpError("aborted", "transfer cancelled before it started", { cause: opts.signal.reason });
   const address = isIP(opts.host) !== 0 ? opts.host : (await lookup(opts.host, { verbatim: false })).address;
-  const first = await new Download(opts, address, options, retries, timeoutSec * 1000).run();
+  const first = await new Download(opts, address, options, retries, timeoutMs).run();
   if (!(first instanceof Fallback)) return first;
   // RFC 2347 section "Negotiation Protocol": a client whose options are
   // refused may ask again without them.
-  const second = await new Download(opts, address, [], retries, timeoutSec * 1000).run();
+  const second = await new Download(opts, address, [], retries, timeoutMs).run();
   if (second instanceof Fallback) throw new TftpError("protocol", second.reason);
   return second;
 }
@@ -231,7 +269,12 @@ class Download {
       return;
     }
     this.retriesLeft--;
+    const waitedMs = this.timeoutMs;
     this.timeoutMs = Math.min(this.timeoutMs * 2, BACKOFF_MAX_MS);
+    this.opts.onRetry?.({
+      attempt: this.retries - this.retriesLeft, retries: this.retries, waiting: this.state === "request" ? "request" : "block",
+      block: this.state === "request" ? 0 : this.next, bytes: this.bytes, waitedMs, nextWaitMs: this.timeoutMs,
+    });
     if (this.state === "request") {
       this.send(this.requestPkt, this.opts.port);
     } else {

@@ -37,7 +37,7 @@ typedef struct field {
 } field;
 
 /* What is being read: which element of ours is open, at which depth. */
-typedef enum { F_NONE, F_LOAD, F_VENDOR, F_PFS, F_SERVER, F_DEFAULT } field_kind;
+typedef enum { F_NONE, F_LOAD, F_VENDOR, F_PFS, F_SERVER, F_LOG_SERVER, F_DEFAULT } field_kind;
 
 typedef struct parse_state {
   XML_Parser xml;
@@ -57,7 +57,7 @@ typedef struct parse_state {
   bool cur_attrs;
   field f;
   /* SEP: how often each element was seen; vendorConfig's own text. */
-  unsigned seen_load, seen_vendor, seen_pfs, seen_server;
+  unsigned seen_load, seen_vendor, seen_pfs, seen_server, seen_log_server;
   uint32_t vendor_depth; /* 0: no <vendorConfig> open */
   bool vendor_children, vendor_attrs, vendor_text;
   pfs_device_config *device;
@@ -333,6 +333,8 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     begin_field(st, F_PFS, attrs);
   } else if (st->depth == 3 && st->vendor_depth == 2 && strcmp(name, "loadServer") == 0) {
     begin_field(st, F_SERVER, attrs);
+  } else if (st->depth == 3 && st->vendor_depth == 2 && strcmp(name, "logServer") == 0) {
+    begin_field(st, F_LOG_SERVER, attrs);
   }
 }
 
@@ -391,12 +393,15 @@ static void end_device_field(parse_state *st) {
     out->pfs = v[0] == '1';
     return;
   }
-  v = field_value(st, where, "loadServer", ++st->seen_server);
+  /* <logServer> (docs/LOGGING.md) is written and checked as <loadServer>. */
+  bool log = st->cur == F_LOG_SERVER;
+  const char *name = log ? "logServer" : "loadServer";
+  v = field_value(st, where, name, log ? ++st->seen_log_server : ++st->seen_server);
   if (v == NULL) return;
   pfs_err e;
   char at[PFS_ERR_BYTES];
-  snprintf(at, sizeof at, "%s: <loadServer>", where);
-  if (!parse_load_server(v, &out->load_server, &e, at)) value_error(st, "%s", e.text);
+  snprintf(at, sizeof at, "%s: <%s>", where, name);
+  if (!parse_load_server(v, log ? &out->log_server : &out->load_server, &e, at)) value_error(st, "%s", e.text);
 }
 
 static void end_default_field(parse_state *st) {

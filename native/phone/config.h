@@ -46,6 +46,9 @@ typedef struct pfs_device_config {
   bool has_pfs;
   bool pfs;
   pfs_load_server load_server;
+  /* <logServer>: where the phone sends its syslog (docs/LOGGING.md); the
+   * same syntax and limits as <loadServer>; port 0: syslog's 514. */
+  pfs_load_server log_server;
 } pfs_device_config;
 
 typedef struct pfs_default_load {

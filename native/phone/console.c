@@ -8,6 +8,7 @@
 
 #include "net.h"
 #include "pfs_abi.h"
+#include "syslog_out.h"
 
 /* Room for one line: a reason from the flash or a server fits. */
 #define CON_LINE_BYTES 2048
@@ -29,19 +30,58 @@ static void clock_text(double ms, char out[16]) {
   snprintf(out, 16, "%02lu:%02lu:%02lu.%03lu", (t / 3600000ul) % 24ul, (t / 60000ul) % 60ul, (t / 1000ul) % 60ul, t % 1000ul);
 }
 
-static void line_at(double at_ms, const char *level, const char *text) {
-  char at[16];
+/* One line on stdout, and the same line to the log server (syslog_out.h),
+ * about component xid (0: none) and an event (NULL: none). */
+static void line_about(double at_ms, const char *level, const char *text, uint32_t xid, const char *event) {
+  char at[16], line[CON_LINE_BYTES + 32]; /* the level, the clock and "DLoad: " */
   clock_text(at_ms, at);
-  printf("%s %s DLoad: %s\n", level, at, text);
+  snprintf(line, sizeof line, "%s %s DLoad: %s", level, at, text);
+  printf("%s\n", line);
+  syslog_out_line(level, line, xid, event);
+}
+
+static void vsay(uint32_t xid, const char *event, const char *level, const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+static void vsay(uint32_t xid, const char *event, const char *level, const char *fmt, va_list ap) {
+  char text[CON_LINE_BYTES];
+  vsnprintf(text, sizeof text, fmt, ap);
+  line_about(con_now_ms(), level, text, xid, event);
 }
 
 void con_say(const char *level, const char *fmt, ...) {
-  char text[CON_LINE_BYTES];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(text, sizeof text, fmt, ap);
+  vsay(0, NULL, level, fmt, ap);
   va_end(ap);
-  line_at(con_now_ms(), level, text);
+}
+
+void con_say_about(uint32_t xid, const char *event, const char *level, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsay(xid, event, level, fmt, ap);
+  va_end(ap);
+}
+
+void con_tell_failure(const char *text) {
+  char at[16], line[CON_LINE_BYTES + 32];
+  clock_text(con_now_ms(), at);
+  snprintf(line, sizeof line, "ERR %s DLoad: %s", at, text);
+  syslog_out_line("ERR", line, 0, "failed");
+}
+
+/* The event a watcher shows for an event code (host/view/report.ts
+ * REPORT_EVENTS, docs/LOGGING.md), or NULL. */
+static const char *report_event(int code, uint32_t b) {
+  /* A phone whose file is complete losing its parent: no news (phone-log.ts). */
+  if (code == PFS_EV_PARENT_LOST && b == PFS_PARENT_LOST_VERIFIED) return NULL;
+  switch (code) {
+    case PFS_EV_CONFIRMED_ROOT: return "root";
+    case PFS_EV_JOINED: case PFS_EV_MOVED: return "joined";
+    case PFS_EV_PARENT_LOST: return "parentLost";
+    case PFS_EV_CORRUPT: return "corrupt";
+    case PFS_EV_MERGE_FAILED: return "avoided";
+    case PFS_EV_FILE_DONE: return "fileDone";
+    default: return NULL;
+  }
 }
 
 /* A reason's name, or its number when this host has none (console.ts:
@@ -95,8 +135,9 @@ void con_event(double at_ms, uint32_t self, uint32_t xid, int code, int n, uint3
   pfs_addr_format(a, ad);
   pfs_addr_format(self, me);
   const char *file = names != NULL && names->file != NULL ? names->file : NULL;
+  const char *ev = report_event(code, b);
   if (tree_event(t, sizeof t, x, code, n, ad, b)) {
-    line_at(at_ms, level_of(code), t);
+    line_about(at_ms, level_of(code), t, xid, ev);
     return;
   }
   switch (code) {
@@ -105,21 +146,29 @@ void con_event(double at_ms, uint32_t self, uint32_t xid, int code, int n, uint3
     case PFS_EV_CLAIM:
       if (n == 0) {
         snprintf(t, sizeof t, "%s TxBdcst ClaimRoot(tent): strength=%08x", x, (unsigned)a);
-        line_at(at_ms, "NF ", t);
+        line_about(at_ms, "INF", t, xid, NULL);
         return;
       }
       snprintf(t, sizeof t, "%s TxBdcst Ad %d: ClaimRoot(tent)", x, n);
       break;
     case PFS_EV_CONFIRMED_ROOT:
-      line_at(at_ms, "NOT", "UT:Confirmed root bumping strength");
+      line_about(at_ms, "NOT", "UT:Confirmed root bumping strength", xid, NULL);
       snprintf(t, sizeof t, "@@@HROOT:%s m=%s ROOT=%s%s%s", x, names != NULL && names->model != NULL ? names->model : "?", me,
                file != NULL ? " " : "", file != NULL ? file : "");
-      line_at(at_ms, "NOT", t);
+      line_about(at_ms, "NOT", t, xid, ev);
       return;
     case PFS_EV_FETCH: snprintf(t, sizeof t, "%s Root sending TFTP XfrCmd on ROOT_WAITING (%u bytes)", x, (unsigned)a); break;
     case PFS_EV_CHILD_ADDED: snprintf(t, sizeof t, "%s |child=%s children=%d FULL=%d", x, ad, n, n >= 2 ? 1 : 0); break;
     case PFS_EV_CHILD_LOST: snprintf(t, sizeof t, "%s |child lost %s children=%d", x, ad, n); break;
-    case PFS_EV_PARENT_LOST: snprintf(t, sizeof t, "%s Parent %s lost at depth %d: re-joining", x, ad, n); break;
+    case PFS_EV_PARENT_LOST:
+      /* A phone holding its file claims the root instead (console.ts): no error. */
+      if (b == PFS_PARENT_LOST_VERIFIED) {
+        snprintf(t, sizeof t, "%s Parent %s gone at depth %d, file complete: not re-joining, claiming root to serve late peers", x, ad, n);
+        line_about(at_ms, "INF", t, xid, ev);
+        return;
+      }
+      snprintf(t, sizeof t, "%s Parent %s lost at depth %d: re-joining", x, ad, n);
+      break;
     case PFS_EV_MERGE_FAILED:
       {
         char wait[48] = "", num[16];
@@ -144,5 +193,5 @@ void con_event(double at_ms, uint32_t self, uint32_t xid, int code, int n, uint3
     }
     default: snprintf(t, sizeof t, "%s event %d n=%d a=%08x b=%08x", x, code, n, (unsigned)a, (unsigned)b); break;
   }
-  line_at(at_ms, level_of(code), t);
+  line_about(at_ms, level_of(code), t, xid, ev);
 }

@@ -12,8 +12,15 @@
 void con_start(void);
 /* Milliseconds since con_start. */
 double con_now_ms(void);
-/* One line at level ("NOT", "INF", "WRN", "ERR", "DBG", "NF "). */
+/* One line at level ("NOT", "INF", "WRN", "ERR", "DBG"). */
 void con_say(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same, about component xid (0: none) and a watcher's event (NULL:
+ * none), which the line's syslog message carries (docs/LOGGING.md). */
+void con_say_about(uint32_t xid, const char *event, const char *level, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The failure main.c prints on stderr, told the log server only, as a
+ * console line with the event "failed" (docs/LOGGING.md). */
+void con_tell_failure(const char *text);
 
 /* What an event line names (the Node host's HierarchyNames); NULL file for
  * an event of a hierarchy this phone did not ask for. */

@@ -13,12 +13,16 @@
 #include "phone.h"
 #include "tftp.h"
 
-/* phone.ts PHONE_DEFAULTS. */
-#define DEFAULT_LINGER_S 30.0
+/* phone.ts PHONE_DEFAULTS; the linger is the board's lingerMs unless
+ * --linger says otherwise (issue 12: a real phone serves late peers as long
+ * as its board says, 10 minutes for the third generation). */
+#define LINGER_OF_BOARD (-1.0)
 #define DEFAULT_BOARD "third-gen"
 #define DEFAULT_BLKSIZE 1428u
 /* TFTP's well-known port (RFC 1350). */
 #define TFTP_PORT 69u
+/* syslog over UDP's port (RFC 5426 section 3.3), for --log-server without one. */
+#define SYSLOG_PORT 514u
 /* A PEM public key is a few hundred bytes; a file far larger is not one. */
 #define LOADS_KEY_BYTES_MAX 65536u
 
@@ -26,15 +30,19 @@ static const char USAGE[] =
     "usage: pfs-phone --mac <12 hex> --model <e.g. CP-7961G> --tftp <host:port> --flash <file>\n"
     "                 [--bind <addr>] [--broadcast <addr>] [--port 4051] [--linger <s>]\n"
     "                 [--tftp-blksize B] [--tftp-window N] [--board NAME] [--loads-key PEM]\n"
+    "                 [--log-server <host:port>]\n"
     "  Boots one phone as 'pfs phone' does: reads SEP<MAC>.cnf.xml from the TFTP server, and when\n"
     "  the load named there differs from the one in flash, upgrades it through PFS (or from the\n"
     "  server when peerFirmwareSharing is 0), commits it on trial, lingers, boots it and confirms\n"
     "  it. Exits 0 once done, 1 with one line on stderr on any failure (the old load stays active).\n"
+    "  --linger: seconds to serve peers after the upgrade (default: the board's lingerMs).\n"
+    "  --log-server: send every console line as RFC 5424 syslog over UDP there (port 514 if none),\n"
+    "  instead of the configuration's <logServer> (docs/LOGGING.md).\n"
     "  --tftp-window is taken and ignored: this client is lockstep.";
 
 typedef struct args {
   phone_opts o;
-  char tftp_host[PFS_ADDR_TEXT_BYTES];
+  char tftp_host[PFS_ADDR_TEXT_BYTES], log_host[PFS_ADDR_TEXT_BYTES];
   char *key;
   bool help;
 } args;
@@ -77,6 +85,23 @@ static bool set_tftp(args *a, const char *v, pfs_err *err) {
   return true;
 }
 
+/* host[:port] of the log server; IPv4 only, as --tftp. */
+static bool set_log_server(args *a, const char *v, pfs_err *err) {
+  const char *colon = strchr(v, ':');
+  size_t hl = colon != NULL ? (size_t)(colon - v) : strlen(v);
+  double port = SYSLOG_PORT;
+  if (colon != NULL && !number("log-server", colon + 1, 1, 65535, &port, err)) return pfs_fail(err, "--log-server: port out of range in '%s'", v);
+  if (hl == 0 || hl >= sizeof a->log_host) return pfs_fail(err, "--log-server: expected host[:port], got '%s'", v);
+  memcpy(a->log_host, v, hl);
+  a->log_host[hl] = '\0';
+  if (strcmp(a->log_host, "localhost") == 0) snprintf(a->log_host, sizeof a->log_host, "127.0.0.1");
+  uint32_t ip;
+  if (!pfs_addr_parse(a->log_host, &ip)) return pfs_fail(err, "--log-server: '%s' is not a numeric IPv4 address", a->log_host);
+  a->o.log_host = a->log_host;
+  a->o.log_port = (uint16_t)port;
+  return true;
+}
+
 static bool read_key(args *a, const char *path, pfs_err *err) {
   FILE *f = fopen(path, "rb");
   if (f == NULL) return pfs_fail(err, "--loads-key: cannot read '%s': %s", path, strerror(errno));
@@ -99,6 +124,7 @@ static bool one_flag(args *a, const char *k, const char *v, pfs_err *err) {
   if (strcmp(k, "broadcast") == 0) return (a->o.broadcast = v), true;
   if (strcmp(k, "board") == 0) return (a->o.board = v), true;
   if (strcmp(k, "loads-key") == 0) return read_key(a, v, err);
+  if (strcmp(k, "log-server") == 0) return set_log_server(a, v, err);
   if (strcmp(k, "tftp-window") == 0) return number(k, v, -1e300, 1e300, &d, err);
   if (strcmp(k, "port") == 0) {
     if (!number(k, v, -1e300, 1e300, &d, err)) return false;
@@ -115,7 +141,7 @@ static bool one_flag(args *a, const char *k, const char *v, pfs_err *err) {
 
 /* --name value and --name=value, as node's parseArgs takes them. */
 static bool parse_args(args *a, int argc, char **argv, pfs_err *err) {
-  a->o = (phone_opts){.bind = "127.0.0.1", .broadcast = "127.255.255.255", .port = PFS_PORT, .linger_s = DEFAULT_LINGER_S,
+  a->o = (phone_opts){.bind = "127.0.0.1", .broadcast = "127.255.255.255", .port = PFS_PORT, .linger_s = LINGER_OF_BOARD,
                       .board = DEFAULT_BOARD, .blksize = DEFAULT_BLKSIZE};
   for (int i = 1; i < argc; i++) {
     if (strncmp(argv[i], "--", 2) != 0) return pfs_fail(err, "Unexpected argument '%s'", argv[i]);
@@ -162,5 +188,6 @@ int main(int argc, char **argv) {
   if (ok) return 0;
   for (char *c = err.text; *c != '\0'; c++) if (*c == '\n') *c = ' '; /* one line, whatever it says */
   fprintf(stderr, "pfs phone: %s\n", err.text);
+  con_tell_failure(err.text);
   return 1;
 }

@@ -99,6 +99,13 @@ static int config_main(const char *path, const char *model) {
     put_str(dev.load_server.host, strlen(dev.load_server.host));
     if (dev.load_server.port != 0) printf(",\"port\":%u", dev.load_server.port);
     putchar('}');
+    sep = ",";
+  }
+  if (dev.log_server.set) {
+    printf("%s\"logServer\":{\"host\":", sep);
+    put_str(dev.log_server.host, strlen(dev.log_server.host));
+    if (dev.log_server.port != 0) printf(",\"port\":%u", dev.log_server.port);
+    putchar('}');
   }
   printf("}\n");
   return 0;

@@ -24,7 +24,9 @@ typedef struct phone_opts {
   const char *flash_path;
   const char *bind, *broadcast;
   uint16_t port;
-  double linger_s;
+  double linger_s; /* negative: the board's lingerMs */
+  const char *log_host; /* --log-server (numeric IPv4), or NULL: the config's <logServer> */
+  uint16_t log_port;
   const char *board;
   unsigned blksize;
   const char *loads_key; /* PEM text, or NULL */

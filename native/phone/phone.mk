@@ -8,6 +8,7 @@
 # fleet on it when PFS_NATIVE_ASAN=1, `make test-native-asan`).
 PHONE_PARTS += build/native/pfs-phone
 PHONE_MAIN_SRC := native/phone/main.c native/phone/phone_boot.c native/phone/phone_upgrade.c native/phone/console.c native/phone/drop_log.c \
+                  native/phone/syslog.c native/phone/syslog_out.c \
                   native/phone/board.c native/phone/config.c native/phone/loads.c native/phone/tftp.c $(PEER_SRC) \
                   $(PHONE_FLASH_SRC)
 PHONE_SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -g

@@ -10,11 +10,16 @@
 #include "pfs_abi.h"
 #include "console.h"
 #include "phone.h"
+#include "syslog_out.h"
 #include "tftp.h"
 
 /* boot-flow.ts MAX_BOOTS_PER_RUN: the factory load, the upgraded one, and
  * one more for a configuration that changed its mind meanwhile. */
 #define PHONE_BOOTS_MAX 4
+/* The core's lingerMs when the board leaves it 0 (assembly/config.ts). */
+#define CORE_LINGER_MS_DEFAULT 600000u
+/* syslog over UDP's port (RFC 5426 section 3.3), for a <logServer> without one. */
+#define SYSLOG_PORT 514u
 /* config.ts DEFAULT_CONFIG_FILE. */
 #define DEFAULT_CONFIG_FILE "XMLDefault.cnf.xml"
 
@@ -155,6 +160,11 @@ static enum boot_outcome boot_once(phone *ph, const pfs_flash_boot *booted, pfs_
   bool has_dev = false, from_device = false;
   const char *target = NULL;
   if (!read_config(ph->o, &dev, &has_dev, &target, &from_device, err)) return BOOT_FAILED;
+  syslog_out_load(target != NULL ? target : "");
+  /* The configuration's <logServer>, or none: the lines so far go out or
+   * away. --log-server decided first and wins (a second decision is ignored). */
+  if (has_dev && dev.log_server.set) syslog_out_use(dev.log_server.host, dev.log_server.port != 0 ? dev.log_server.port : SYSLOG_PORT);
+  else syslog_out_use(NULL, 0);
   if (!confirm_if_trial(ph, err)) return BOOT_FAILED;
   if (target == NULL || !pfs_config_upgrade_needed(target, running)) {
     con_say("NOT", "load %s: no upgrade needed", target != NULL ? target : "(none configured)");
@@ -191,9 +201,24 @@ static bool open_image(phone *ph, pfs_err *err) {
   return true;
 }
 
-bool phone_run(const phone_opts *o, pfs_err *err) {
+/* The options as this board runs them: the linger is the board's unless
+ * --linger gave one; the log server of --log-server opened at once. */
+static void board_opts(const pfs_board_row *board, const phone_opts *given, phone_opts *o) {
+  *o = *given;
+  if (o->linger_s < 0) {
+    uint32_t ms = board->words[PFS_CFG_LINGER_MS];
+    o->linger_s = (ms != 0 ? ms : CORE_LINGER_MS_DEFAULT) / 1000.0;
+  }
+  syslog_out_identity(o->mac, o->bind);
+  if (o->log_host != NULL) syslog_out_use(o->log_host, o->log_port);
+}
+
+bool phone_run(const phone_opts *given, pfs_err *err) {
+  static phone_opts opts;
+  const phone_opts *o = &opts;
   phone ph = {.o = o};
-  if (!board_find(o->board, &ph.board, &ph.layout, err)) return false;
+  if (!board_find(given->board, &ph.board, &ph.layout, err)) return false;
+  board_opts(ph.board, given, &opts);
   bool ok = open_image(&ph, err);
   static pfs_flash_boot booted;
   enum boot_outcome out = BOOT_FAILED;

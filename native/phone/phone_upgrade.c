@@ -13,6 +13,7 @@
 #include "net.h"
 #include "peer.h"
 #include "phone.h"
+#include "syslog_out.h"
 #include "tftp.h"
 
 /* phone.ts PROGRESS_STEP_PERCENT, STALL_LIMIT_MS and its 200 ms tick. */
@@ -23,6 +24,11 @@
 #define SERVER_CONTRADICTIONS_MAX 3
 /* While bytes wait for room in the core's ring, poll this often. */
 #define PENDING_POLL_MS 5
+/* Status ticks (docs/LOGGING.md): a component whose state changed is told
+ * at most once a second, and every 10 s when nothing changed, so a watcher
+ * that came late or lost a datagram catches up. */
+#define STATUS_CHECK_MS 1000.0
+#define STATUS_EVERY_MS 10000.0
 /* Poll slots of our own beside the peer's: one TFTP socket per fetch. */
 #define FETCHES_MAX PFS_FLASH_MAX_COMPONENTS
 
@@ -33,6 +39,10 @@ typedef struct comp {
   bool done;
   int last_percent;
   int contradictions;
+  uint64_t wan_bytes; /* received from the load server, block list included */
+  pfs_syslog_comp state; /* as of the last turn, and the events since */
+  pfs_syslog_comp told;  /* the last status tick sent */
+  double told_ms;       /* when; negative: never */
 } comp;
 
 typedef struct upgrade upgrade;
@@ -78,8 +88,8 @@ static void contradiction(upgrade *u, comp *c, const char *what) {
           SERVER_CONTRADICTIONS_MAX, what);
   if (c->contradictions < SERVER_CONTRADICTIONS_MAX) return;
   u->failed = true;
-  snprintf(u->fatal.text, sizeof u->fatal.text, "the server's %s contradicted %s.loads %d times (last: %.200s): giving up (the old load stays active)",
-           c->name, u->index->load_name, c->contradictions, what);
+  pfs_fail(&u->fatal, "the server's %s contradicted %s.loads %d times (last: %.200s): giving up (the old load stays active)", c->name,
+           u->index->load_name, c->contradictions, what);
 }
 
 /* A failed server fetch: a size other than the index's, or a file the
@@ -121,6 +131,7 @@ static void pump(fetch *f) {
 /* fetchRange's onData: transfer bytes [from, end) of this part. */
 static bool deliver(void *ctx, const uint8_t *chunk, size_t len, uint64_t offset, pfs_err *err) {
   fetch *f = ctx;
+  f->c->wan_bytes += len;
   if (f->stopped) return pfs_fail(err, "stopped by the core");
   uint64_t base = f->in_file ? f->c->list_bytes : 0, end = f->in_file ? f->total : f->c->list_bytes;
   uint64_t at = base + offset;
@@ -214,6 +225,72 @@ static void fetch_turn(fetch *f, const struct pollfd *fds) {
   if (st != PFS_TFTP_RUNNING) part_ended(f, st, &why);
 }
 
+/* --- the state a log server is told (syslog_out.h, docs/LOGGING.md) --- */
+
+/* From the core, between turns: never while it calls us (docs/ABI.md
+ * section 5.2 rule 3), so the lines of its events read this copy. */
+static void refresh_state(upgrade *u) {
+  pfs_core *core = pfs_peer_core(u->peer);
+  for (size_t i = 0; i < u->count; i++) {
+    comp *c = &u->comps[i];
+    if (c->slot < 0) continue;
+    /* A done file is in flash whole, whatever the core holds of it once
+     * its hierarchy is left (hierHeld is 0 then). */
+    uint32_t held_all = pfs_hierHeld(core, c->slot);
+    int role = pfs_hierRole(core, c->slot), depth = pfs_hierDepth(core, c->slot);
+    c->state = (pfs_syslog_comp){.xid = c->xid, .model = u->ph->o->model, .file = c->name,
+                                 .role = role >= 0 && role < PFS_SYSLOG_ROLES ? role : 0,
+                                 .held = c->done ? c->size_bytes : held_all > c->list_bytes ? held_all - c->list_bytes : 0,
+                                 .size = c->size_bytes,
+                                 .parent = pfs_hierParent(core, c->slot), .depth = depth > 0 ? depth : 0, .wan = c->wan_bytes,
+                                 .done = c->done};
+  }
+}
+
+/* What an event says of the tree, applied to the copy before its line
+ * (the core's Role numbers: root 3, joining 4, attached 5). */
+static void apply_event(comp *c, int code, int n, uint32_t a) {
+  pfs_syslog_comp *s = &c->state;
+  switch (code) {
+    case PFS_EV_CONFIRMED_ROOT: s->role = 3; s->parent = 0; s->depth = 0; break;
+    case PFS_EV_JOINED: case PFS_EV_MOVED: s->role = 5; s->parent = a; s->depth = n > 0 ? n : 0; break;
+    case PFS_EV_PARENT_LOST: s->role = 4; s->parent = 0; break;
+    case PFS_EV_FILE_DONE: s->done = true; break;
+    default: break;
+  }
+  s->wan = c->wan_bytes;
+}
+
+static bool lookup_state(void *ctx, uint32_t xid, pfs_syslog_comp *out) {
+  upgrade *u = ctx;
+  for (size_t i = 0; i < u->count; i++) {
+    if (u->comps[i].slot < 0 || u->comps[i].xid != xid) continue;
+    *out = u->comps[i].state;
+    out->wan = u->comps[i].wan_bytes;
+    return true;
+  }
+  return false;
+}
+
+static bool same_state(const pfs_syslog_comp *a, const pfs_syslog_comp *b) {
+  return a->held == b->held && a->role == b->role && a->parent == b->parent && a->depth == b->depth && a->wan == b->wan && a->done == b->done;
+}
+
+/* A tick per component that changed, or that was quiet for too long. */
+static void status_ticks(upgrade *u) {
+  if (!syslog_out_enabled()) return;
+  refresh_state(u);
+  double now = con_now_ms();
+  for (size_t i = 0; i < u->count; i++) {
+    comp *c = &u->comps[i];
+    if (c->slot < 0) continue;
+    if (c->told_ms >= 0 && same_state(&c->state, &c->told) && now - c->told_ms < STATUS_EVERY_MS) continue;
+    syslog_out_status(&c->state);
+    c->told = c->state;
+    c->told_ms = now;
+  }
+}
+
 /* --- the flash: the core's slot space is a component's transfer space --- */
 
 static bool on_flash_write(void *ctx, int slot, uint32_t offset, const uint8_t *bytes, uint32_t len) {
@@ -226,7 +303,7 @@ static bool on_flash_write(void *ctx, int slot, uint32_t offset, const uint8_t *
   snprintf(at, sizeof at, "%u", (unsigned)offset);
   if (!u->failed) {
     u->failed = true;
-    snprintf(u->fatal.text, sizeof u->fatal.text, "flash image %s: writing %s at %s: %s", u->ph->o->flash_path, c->name, at, why.text);
+    pfs_fail(&u->fatal, "flash image %s: writing %s at %s: %s", u->ph->o->flash_path, c->name, at, why.text);
   }
   return false;
 }
@@ -266,6 +343,7 @@ static void on_event(void *ctx, double now_ms, uint32_t xid, int code, int n, ui
   if (code == PFS_EV_CORRUPT && a == 0 && c != NULL) {
     contradiction(u, c, b == 0xffffffffu ? "its block list's SHA-256 is not the index's" : "a block fails its SHA-256 from the block list");
   }
+  if (c != NULL) apply_event(c, code, n, a);
   con_names names = {u->ph->o->model, c != NULL ? c->name : NULL};
   con_event(con_now_ms(), u->self, xid, code, n, a, b, c != NULL ? &names : NULL);
 }
@@ -300,6 +378,7 @@ static bool turn(upgrade *u, struct pollfd *fds, int room, double wait_ms, pfs_e
   if (poll(fds, (nfds_t)total, ms) < 0 && errno != EINTR) return pfs_fail(err, "poll: %s", strerror(errno));
   pfs_peer_poll_done(u->peer, fds, n);
   for (size_t i = 0; i < FETCHES_MAX; i++) fetch_turn(&u->fetches[i], fds);
+  refresh_state(u);
   pfs_err why = {{0}};
   if (pfs_peer_failed(u->peer, &why)) return pfs_fail(err, "the core failed: %s (the old load stays active)", why.text);
   if (u->failed) return pfs_fail(err, "%s", u->fatal.text);
@@ -330,12 +409,16 @@ static bool all_done(const upgrade *u) {
 }
 
 static bool transfer(upgrade *u, struct pollfd *fds, int room, pfs_err *err) {
-  double last_moved = con_now_ms(), next_tick = con_now_ms() + PROGRESS_TICK_MS;
+  double last_moved = con_now_ms(), next_tick = con_now_ms() + PROGRESS_TICK_MS, next_status = con_now_ms();
   uint64_t last_total = UINT64_MAX;
   while (!all_done(u)) {
     if (!turn(u, fds, room, next_tick - con_now_ms(), err)) return false;
     if (con_now_ms() < next_tick) continue;
     next_tick = con_now_ms() + PROGRESS_TICK_MS;
+    if (con_now_ms() >= next_status) {
+      status_ticks(u);
+      next_status = con_now_ms() + STATUS_CHECK_MS;
+    }
     uint64_t total = progress(u);
     if (total != last_total) {
       last_total = total;
@@ -345,6 +428,7 @@ static bool transfer(upgrade *u, struct pollfd *fds, int room, pfs_err *err) {
     }
   }
   progress(u);
+  status_ticks(u); /* every component done: said at once, not a second later */
   return true;
 }
 
@@ -357,7 +441,8 @@ static bool need_all(upgrade *u, pfs_err *err) {
     if (slot < 0) return pfs_fail(err, "the core could not take %s (%d): board figures too small for this load?", c->name, slot);
     c->slot = slot;
     c->xid = pfs_hierXid(pfs_peer_core(u->peer), slot);
-    con_say("INF", "XID%08X need %s (%u bytes) %s", (unsigned)c->xid, c->name, (unsigned)c->size_bytes,
+    refresh_state(u);
+    con_say("INF", "XID%08X model=%s need %s (%u bytes) %s", (unsigned)c->xid, u->ph->o->model, c->name, (unsigned)c->size_bytes,
             u->pfs ? "through PFS" : "directly from the server");
   }
   return true;
@@ -393,12 +478,17 @@ static bool finish(upgrade *u, struct pollfd *fds, int room, pfs_err *err) {
     }
   }
   if (!pfs_flash_commit(u->ph->flash, &why)) return pfs_fail(err, "flash image %s: making the new load active: %s", o->flash_path, why.text);
-  con_say("NOT", "load %s verified in flash and active from the next boot, on trial (%zu components)", u->index->load_name, u->count);
+  con_say_about(0, "loadDone", "NOT", "load %s verified in flash and active from the next boot, on trial (%zu components)", u->index->load_name, u->count);
   if (o->linger_s <= 0) return true;
   con_say("INF", "lingering %g s to serve peers", o->linger_s);
-  double until = con_now_ms() + o->linger_s * 1000.0;
+  double until = con_now_ms() + o->linger_s * 1000.0, next_status = con_now_ms();
   while (con_now_ms() < until) {
-    if (!turn(u, fds, room, until - con_now_ms(), err)) return false;
+    if (con_now_ms() >= next_status) {
+      status_ticks(u);
+      next_status = con_now_ms() + STATUS_CHECK_MS;
+    }
+    double wait = (next_status < until ? next_status : until) - con_now_ms();
+    if (!turn(u, fds, room, wait, err)) return false;
   }
   return true;
 }
@@ -410,7 +500,8 @@ bool phone_upgrade(phone *ph, const pfs_loads_index *index, bool pfs, const char
   for (size_t i = 0; i < u.count; i++) {
     uint32_t size = (uint32_t)index->components[i].size_bytes;
     u.comps[i] = (comp){.index = (uint32_t)i, .name = index->components[i].name, .size_bytes = size,
-                        .list_bytes = pfs_flash_list_bytes_of(size), .slot = -1, .last_percent = -PROGRESS_STEP_PERCENT};
+                        .list_bytes = pfs_flash_list_bytes_of(size), .slot = -1, .last_percent = -PROGRESS_STEP_PERCENT,
+                        .told_ms = -1};
   }
   /* Everything the transfer uses, allocated before it starts. */
   uint32_t pending_cap = PFS_TFTP_BURST_MAX * (ph->o->blksize > PFS_TFTP_BLKSIZE_DEFAULT ? ph->o->blksize : PFS_TFTP_BLKSIZE_DEFAULT);
@@ -425,7 +516,9 @@ bool phone_upgrade(phone *ph, const pfs_loads_index *index, bool pfs, const char
   int room = ok ? pfs_peer_poll_room(u.peer) + (int)FETCHES_MAX : 0;
   struct pollfd *fds = ok ? calloc((size_t)room, sizeof *fds) : NULL;
   if (ok && fds == NULL) ok = pfs_fail(err, "out of memory for the poll table");
+  syslog_out_set_lookup(lookup_state, &u);
   ok = ok && need_all(&u, err) && transfer(&u, fds, room, err) && finish(&u, fds, room, err);
+  syslog_out_set_lookup(NULL, NULL);
   for (size_t i = 0; u.fetches != NULL && i < FETCHES_MAX; i++) {
     if (u.fetches[i].used) pfs_tftp_cancel(&u.fetches[i].t);
     free(u.fetches[i].pending);

@@ -38,7 +38,7 @@ test("pfs boards: a board whose core outgrows its memory is refused in one line,
     writeFileSync(join(dir, "over-budget.json"), JSON.stringify({ name: "over-budget", inherits: "too-small", memory: { linearBytes: 524288 } }));
     const small = pfs(["boards", "--quick", "too-small"], { PFS_BOARDS_DIR: dir });
     assert.equal(small.status, 1, small.stdout);
-    assert.match(oneLine(small.stderr), /^pfs: board too-small: the core needs \d+ bytes after init\(\), over memory\.linearBytes 65536$/);
+    assert.match(oneLine(small.stderr), /^pfs boards: board too-small: the core needs \d+ bytes after init\(\), over memory\.linearBytes 65536$/);
     assert.doesNotMatch(small.stderr, /at .*\.js/);
     const over = pfs(["boards", "--quick", "over-budget"], { PFS_BOARDS_DIR: dir });
     assert.equal(over.status, 1);
@@ -50,20 +50,22 @@ test("pfs boards: a board whose core outgrows its memory is refused in one line,
 
 test("wrong arguments to boards, sim --board and trace: one line, exit 2", () => {
   const cases: Array<[string[], RegExp]> = [
-    [["boards", "nope"], /^pfs: no board 'nope'/],
-    [["sim", "--board", "nope"], /^pfs: --board must be one of: /],
-    [["trace"], /^usage: pfs trace record/],
-    [["trace", "replay"], /^pfs: trace replay needs one FILE/],
-    [["trace", "replay", "/nonexistent.trace"], /^pfs: no such trace/],
-    [["trace", "replay", "/etc/hostname", "--engine", "v9"], /^pfs: --engine must be one of v8, wasi, native, qemu/],
+    [["boards", "nope"], /^pfs boards: no board 'nope'.* \(see pfs boards --help\)$/],
+    [["sim", "--board", "nope"], /^pfs sim: --board must be one of: /],
+    [["trace"], /^pfs trace: a subcommand is needed: record, replay \(see pfs trace --help\)$/],
+    [["trace", "replay"], /^pfs trace replay: missing required argument 'file'/],
+    [["trace", "replay", "a", "b"], /^pfs trace replay: unexpected argument 'b'/],
+    [["trace", "replay", "/nonexistent.trace"], /^pfs trace replay: no such trace/],
+    [["trace", "replay", "/etc/hostname", "--engine", "v9"], /^pfs trace replay: --engine must be one of v8, wasi, native, qemu/],
     [["trace", "replay", "/etc/hostname"], /^pfs: \/etc\/hostname: not a trace/],
-    [["trace", "record"], /^pfs: trace record needs --out FILE/],
-    [["trace", "record", "--out", "/tmp/x.trace", "--only", "a,b"], /^pfs: --only needs phone indices/],
+    [["trace", "record"], /^pfs trace record: --out is required/],
+    [["trace", "record", "--out", "/tmp/x.trace", "--only", "a,b"], /^pfs trace record: --only needs phone indices/],
   ];
   for (const [args, want] of cases) {
     const r = pfs(args);
     assert.equal(r.status, 2, `${args.join(" ")}: ${r.stdout}${r.stderr}`);
-    assert.match(oneLine(r.stderr.length > 0 ? r.stderr : r.stdout), want, args.join(" "));
+    assert.equal(r.stderr.trim().split("\n").length, 1, `${args.join(" ")}: one line: ${r.stderr}`);
+    assert.match(oneLine(r.stderr), want, args.join(" "));
     assert.doesNotMatch(r.stderr, /\n\s+at /, `no stack trace for ${args.join(" ")}`);
   }
 });

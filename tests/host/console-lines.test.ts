@@ -26,7 +26,7 @@ const isNative = (i: number) => i % 2 === 1;
 const TEST_TIMEOUT_MS = 60_000;
 
 /** `LVL HH:MM:SS.mmm DLoad: text` (docs/CONSOLE.md, "The line"). */
-const LINE_SHAPE = /^(NOT|INF|WRN|ERR|DBG|NF ) \d{2}:\d{2}:\d{2}\.\d{3} DLoad: (.*)$/;
+const LINE_SHAPE = /^(NOT|INF|WRN|ERR|DBG) \d{2}:\d{2}:\d{2}\.\d{3} DLoad: (.*)$/;
 const FAILURE_PREFIX = "pfs phone: ";
 /** The kinds every upgrade through PFS prints (roots: @@@HROOT). */
 const MILESTONES = ["booted", "need", "progress", "file complete", "verified in flash and active", "confirmed"];
@@ -50,7 +50,7 @@ function tableUnder(doc: string, heading: string): Kind[] {
     if (cells[0] === "Kind" || /^-+$/.test(cells[0])) continue;
     const code = /^`(.*)`$/.exec(cells[2]);
     assert.ok(code !== null, `docs/CONSOLE.md: the pattern of "${cells[0]}" is not one code span: ${cells[2]}`);
-    kinds.push({ kind: cells[0], level: cells[1] === "NF" ? "NF " : cells[1], pattern: new RegExp(`^(?:${code[1].replace(/\\\|/g, "|")})$`) });
+    kinds.push({ kind: cells[0], level: cells[1], pattern: new RegExp(`^(?:${code[1].replace(/\\\|/g, "|")})$`) });
   }
   assert.ok(kinds.length > 0, `docs/CONSOLE.md: no rows under "${heading}"`);
   return kinds;
@@ -107,7 +107,7 @@ function runOnce(): Promise<PhoneRun[]> {
 }
 
 test("docs/CONSOLE.md: every kind's pattern compiles and names a level", () => {
-  for (const k of LINE_KINDS) assert.match(`${k.level} `, /^(NOT|INF|WRN|ERR|DBG|NF ) $/, `kind "${k.kind}": level ${k.level}`);
+  for (const k of LINE_KINDS) assert.match(`${k.level} `, /^(NOT|INF|WRN|ERR|DBG) $/, `kind "${k.kind}": level ${k.level}`);
   for (const name of [...MILESTONES, "root (@@@HROOT)"]) assert.ok(LINE_KINDS.some((k) => k.kind === name), `no kind "${name}"`);
 });
 

@@ -264,18 +264,18 @@ test("pfs flash format makes a sparse image that ls shows booting; ls reports da
     assert.equal(forced.status, 0, forced.stderr);
 
     const bad: Array<[string[], RegExp]> = [
-      [["flash", "ls"], /--flash FILE is needed/],
+      [["flash", "ls"], /^pfs flash ls: --flash is required/],
       [["flash", "ls", "--flash", join(dir, "none.img")], /cannot open flash image .*ENOENT/],
-      [["flash", "frob", "--flash", img], /unknown flash command 'frob'/],
-      [["flash", "format", "--flash", img], /--load NAME is needed/],
-      [["flash", "format", "--flash", join(dir, "b.img"), "--load", "L", "--preset", "huge"], /unknown load preset 'huge'/],
+      [["flash", "frob", "--flash", img], /^pfs flash: unknown command 'frob'/],
+      [["flash", "format", "--flash", img], /^pfs flash format: --load is required/],
+      [["flash", "format", "--flash", join(dir, "b.img"), "--load", "L", "--preset", "huge"], /--preset must be one of cp7961-9\.4\.2, .*\(got "huge"\)/],
       [["flash", "ls", "--flash", img, "--board", "nope"], /board nope not found/],
     ];
     for (const [args, message] of bad) {
       const r = pfs(...args);
       assert.equal(r.status, 2, `${args.join(" ")}: exit ${r.status} ${r.stderr}`);
       assert.match(r.stderr, message, args.join(" "));
-      assert.match(r.stderr, /usage: pfs flash/, args.join(" "));
+      assert.equal(r.stderr.trim().split("\n").length, 1, `${args.join(" ")}: one line`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -312,11 +312,11 @@ test("pfs flash format takes a load name by the one load-name rule, in one line,
   const dir = mkdtempSync(join(tmpdir(), "pfs-flash-cli-"));
   try {
     const bad: Array<[string, RegExp]> = [
-      ["bogus load/../!!", /^pfs: flash format: --load: 'bogus load\/\.\.\/!!' \(16 characters\) is not a load name \(letters, digits, '\.', '_', '\+', '-', starting with a letter or digit, at most 255\)\n$/],
-      ["", /^pfs: flash format: --load: '' \(0 characters\) is not a load name/],
-      ["L".repeat(300), /^pfs: flash format: --load: 'L{80}\.\.\.' \(300 characters\) is not a load name/],
+      ["bogus load/../!!", /^pfs flash format: --load: 'bogus load\/\.\.\/!!' \(16 characters\) is not a load name \(letters, digits, '\.', '_', '\+', '-', starting with a letter or digit, at most 255\) \(see pfs flash format --help\)\n$/],
+      ["", /^pfs flash format: --load: '' \(0 characters\) is not a load name/],
+      ["L".repeat(300), /^pfs flash format: --load: 'L{80}\.\.\.' \(300 characters\) is not a load name/],
       [".hidden", /is not a load name/],
-      ["L".repeat(65), /^pfs: flash format: --load: 'L{65}' is 65 bytes; a flash manifest holds a load name of at most 64\n$/],
+      ["L".repeat(65), /^pfs flash format: --load: 'L{65}' is 65 bytes; a flash manifest holds a load name of at most 64 \(see pfs flash format --help\)\n$/],
     ];
     for (const [name, message] of bad) {
       const img = join(dir, "x.img");
@@ -331,7 +331,7 @@ test("pfs flash format takes a load name by the one load-name rule, in one line,
     const img = join(dir, "small.img");
     const r = pfs("flash", "format", "--flash", img, "--load", "SCCP41.BIG", "--board", "mcu", "--preset", "cp7961-9.4.2");
     assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, /^pfs: flash format: flash layout: the load needs \d+ bytes of a slot .*, the slot has 4194304\n$/);
+    assert.match(r.stderr, /^pfs flash format: flash layout: the load needs \d+ bytes of a slot .*, the slot has 4194304 \(see pfs flash format --help\)\n$/);
     assert.equal(existsSync(img), false, "the image it made is gone");
     // A name the rule takes is taken; ls shows both slots' states.
     const ok = join(dir, "ok.img");

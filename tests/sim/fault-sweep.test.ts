@@ -9,8 +9,7 @@ import assert from "node:assert/strict";
 import { runSweep } from "../../host/sim/sweep-pool.js";
 import { FAULT_KINDS, runSweepSeed, SweepRun, sweepRunOptions } from "../../host/sim/sweep.js";
 import { reproduceCommand, simCommandFor } from "../../host/cli/sweep.js";
-import { SIM_OPTIONS, simOptionsFrom } from "../../host/cli/sim.js";
-import { parse } from "../../host/cli/args.js";
+import { parseSimArgs } from "../../host/cli/sim.js";
 
 /** About 25 s on two cores: a fraction of make test, every fault kind seen. */
 export const SUBSET_RUNS = 40;
@@ -38,7 +37,7 @@ test("the pfs sim command printed for a failing seed runs that very fleet", () =
   for (const seed of [1, 2, 3, 174]) {
     const o = sweepRunOptions(seed, "debug");
     const argv = simCommandFor(o).split(" ").slice(3); // after "npx pfs sim"
-    const back = simOptionsFrom(parse(argv, SIM_OPTIONS, "").values, "");
+    const back = parseSimArgs(argv);
     for (const [k, v] of Object.entries(o)) {
       if (k === "probeWakes") continue; // pfs sim does not probe wake-ups
       assert.equal(back[k as keyof typeof back], v, `seed ${seed}: ${k}`);
