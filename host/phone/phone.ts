@@ -174,7 +174,7 @@ async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, b
   const budget = new EventBudget(dbg);
 
   const host = new PeerHost({
-    bind: o.bind, broadcast: o.broadcast, port: o.port, seed: hashSeed(o.mac), core: board.core,
+    bind: o.bind, broadcast: o.broadcast, port: o.port, seed: hashSeed(o.mac), core: coreFigures(board, o.lingerSec),
     log: (line) => say("DBG", line),
     onError: (e) => (fatal ??= new CoreFailure(`the core failed: ${e.message} (the old load stays active)`, { cause: e })),
     fetcher: {
@@ -367,6 +367,15 @@ const CORE_DEFAULT_LINGER_MS = 600_000;
 export function boardLingerSec(board: Board): number {
   const ms = board.core.lingerMs ?? 0;
   return (ms > 0 ? ms : CORE_DEFAULT_LINGER_MS) / 1000;
+}
+
+/** The board's core figures, with the core's linger stretched to the
+ *  phone's when --linger asks for longer than the board: else the core would
+ *  leave its hierarchies (and stop serving) while the phone still lingers.
+ *  A shorter --linger needs nothing: the phone stops first. */
+export function coreFigures(board: Board, lingerSec: number | undefined): Board["core"] {
+  const wantMs = Math.round((lingerSec ?? 0) * 1000);
+  return wantMs > boardLingerSec(board) * 1000 ? { ...board.core, lingerMs: wantMs } : board.core;
 }
 
 /** The phone's board and its flash layout, or a BoardError. */

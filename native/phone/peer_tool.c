@@ -221,7 +221,7 @@ static void event_text(const tool *t, uint32_t self, int code, int n, uint32_t a
   switch (code) {
     case PFS_EV_SOLICIT: snprintf(out, room, "DBG|%s TxBdcst Solicit %d: strength=%08x", x, n + 1, (unsigned)a); break;
     case PFS_EV_CLAIM:
-      if (n == 0) snprintf(out, room, "NF |%s TxBdcst ClaimRoot(tent): strength=%08x", x, (unsigned)a);
+      if (n == 0) snprintf(out, room, "INF|%s TxBdcst ClaimRoot(tent): strength=%08x", x, (unsigned)a);
       else snprintf(out, room, "INF|%s TxBdcst Ad %d: ClaimRoot(tent)", x, n);
       break;
     case PFS_EV_CONFIRMED_ROOT:

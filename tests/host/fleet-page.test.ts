@@ -155,6 +155,7 @@ test("a 12-phone loopback fleet logging to our receiver: the page shows 12 phone
   }));
   const trees = await page.$$eval("[data-xid][data-root]", (e) => e.map((x) => ({ xid: (x as HTMLElement).dataset.xid!, root: (x as HTMLElement).dataset.root! })));
   const rootClasses = await Promise.all(trees.map((h) => page.getAttribute(`[data-xid="${h.xid}"] [data-node="${h.root}"]`, "class")));
+  // The screenshot the README shows: every phone done, the trees still up.
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   const fleet = await running;
   assert.deepEqual(fleet.phones.filter((p) => p.exit !== 0).map((p) => `${p.bind}: ${p.lines.slice(-2).join(" | ")}`), []);
@@ -170,6 +171,13 @@ test("a 12-phone loopback fleet logging to our receiver: the page shows 12 phone
     assert.match(rootClasses[i] ?? "", /role-root/, `${h.xid}: ${h.root} drawn as root`);
     assert.equal(shown.find((s) => s.mac === h.root)?.role, "root", `${h.root}'s card says root`);
   });
+  // Once the page has drawn every report, its WAN figure is what our server
+  // itself counts as sent of the components (block lists and files; the
+  // index and the configs are not the component fetches phones count).
+  await page.waitForFunction((v) => Number(document.body.dataset.version) >= v, watch.view.currentVersion, { timeout: 0, polling: 100 });
+  const served = fleet.reads.filter((r) => !r.file.endsWith(".loads") && !r.file.endsWith(".cnf.xml")).reduce((sum, r) => sum + r.bytes, 0);
+  assert.ok(served > 0, "the server sent the components");
+  assert.equal(Number(await page.getAttribute("#wan", "data-wan-bytes")), served, "the page's WAN bytes are the server's");
   assert.deepEqual(malformed, [], "every phone's datagrams parsed");
   assert.deepEqual(errors, []);
 });

@@ -56,7 +56,7 @@ async function upgradeOnce(t: { after: (fn: () => void) => void }, pfs: boolean,
     const args = ["--mac", mac, "--model", MODEL, "--tftp", `127.0.0.1:${tftp.port}`, "--flash", img, "--bind", `127.0.0.${70 + i}`,
       "--port", String(18300 + i), "--linger", "0"];
     const r = await native(args);
-    const what = `exit ${r.code}: ${[...r.out.filter((l) => !/^(DBG|NF) /.test(l)), ...r.err].join("\n")}`;
+    const what = `exit ${r.code}: ${[...r.out.filter((l) => !/^DBG /.test(l)), ...r.err].join("\n")}`;
     assert.equal(r.code, 0, what);
     assert.ok(r.out.some((l) => new RegExp(` need \\S+ \\(\\d+ bytes\\) ${pfs ? "through PFS" : "directly from the server"}$`).test(l)), what);
     assert.ok(r.out.some((l) => /verified in flash and active from the next boot/.test(l)), what);

@@ -26,7 +26,7 @@ const FMT = join(ROOT, "build/native/phone/pfs-syslog-fmt");
 const PORT = 20000 + ((process.pid + 7919) % 12000);
 const C_PHONES = 4;
 /** A console line as both phones print it (docs/CONSOLE.md). */
-const CONSOLE_LINE = /^(ERR|WRN|NOT|INF|DBG|NF ) \d\d:\d\d:\d\d\.\d{3} DLoad: /;
+const CONSOLE_LINE = /^(ERR|WRN|NOT|INF|DBG) \d\d:\d\d:\d\d\.\d{3} DLoad: /;
 const TEST_TIMEOUT_MS = 240_000;
 
 const work = mkdtempSync(join(tmpdir(), "pfs-native-syslog-"));
@@ -144,7 +144,7 @@ test("C phones log every console line to rsyslogd, with the component state", { 
       assert.deepEqual(lines.map((r) => r.text).sort(), printed.slice().sort(), `${p.mac}: one line message per console line`);
       for (const r of lines) {
         assert.equal(r.ip, p.bind);
-        assert.equal(r.level, r.text!.slice(0, 3) === "NF " ? "INF" : r.text!.slice(0, 3));
+        assert.equal(r.level, r.text!.slice(0, 3));
       }
       // The components: each need line says its XID, file and size.
       const needs = [...printed.join("\n").matchAll(/(XID[0-9A-F]{8})(?: model=\S+)? need (\S+) \((\d+) bytes\)/g)];

@@ -95,7 +95,7 @@ test("pfs phone on failing flash: a fault once is retried and reported in one li
     FAULTS.forEach((f, i) => {
       const r = runs[i];
       const img = join(dir, `${i}.img`);
-      const what = `${f.spec}: exit ${r.code}: ${[...r.lines.filter((l) => !/^(DBG|INF|NF) /.test(l)), ...r.stderr].join(" | ")}`;
+      const what = `${f.spec}: exit ${r.code}: ${[...r.lines.filter((l) => !/^(DBG|INF) /.test(l)), ...r.stderr].join(" | ")}`;
       const ls = bootedLoad(img) as unknown as Ls;
       if (f.ok) {
         assert.equal(r.code, 0, what);

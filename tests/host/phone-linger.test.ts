@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadBoard } from "../../host/boards.js";
+import { coreFigures } from "../../host/phone/phone.js";
 import { AbStore } from "../../host/flash/ab-store.js";
 import { FileDevice } from "../../host/flash/file-device.js";
 import { boardLayout, layoutBytes } from "../../host/flash/layout.js";
@@ -77,4 +78,14 @@ test("a phone lingers its board's lingerMs by default, and --linger seconds when
   const given = await phone([...common, "--port", String(await freeUdpPort()), "--flash", join(dir, "b.flash"), "--linger", "0.5"], false);
   assert.equal(given.code, 0, given.lines.slice(-3).join(" | "));
   assert.ok(given.lines.some((l) => LINGERING.exec(l)?.[1] === "0.5"), given.lines.filter((l) => / lingering /.test(l)).join(" | "));
+});
+
+test("a --linger longer than the board's stretches the core's linger too (else it would stop serving first); a shorter one leaves the board's", () => {
+  const board = loadBoard(BOARD);
+  const boardMs = board.core.lingerMs!;
+  assert.equal(coreFigures(board, boardMs / 1000 + 60).lingerMs, boardMs + 60_000);
+  assert.equal(coreFigures(board, 5).lingerMs, boardMs);
+  assert.equal(coreFigures(board, undefined).lingerMs, boardMs);
+  // Nothing else of the board's figures changes.
+  assert.deepEqual({ ...coreFigures(board, boardMs / 1000 + 60), lingerMs: boardMs }, board.core);
 });
