@@ -111,6 +111,14 @@ test: build
 bench: build
 	@if bash native/toolchain.sh phone --check >/dev/null; then $(MAKE) --no-print-directory native; fi
 	node build/js/bench/run.js
+	$(MAKE) --no-print-directory bench-site
+
+# `make bench-site`: the whole site on real sockets (bench/site.ts, docs/SITE.md):
+# 60 phone processes in namespaces behind a 2000 kbit/s, 80 ms WAN; several
+# minutes; as root (it prints why it skips otherwise). Table: bench/results/site.md.
+.PHONY: bench-site
+bench-site: build
+	node build/js/bench/site.js
 
 # `make sweep`: the thousand-run fault sweep (host/sim/sweep.ts) on the debug
 # core, on a worker thread per CPU; every run draws its fleet and faults

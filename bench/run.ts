@@ -1,6 +1,8 @@
 // `make bench`: the relay measured side by side in one run. For n in
 // {1, 64, 1000} phones and each mode, on the preset load over the issue's
-// WAN (2000 kbit/s, 80 ms RTT) and 100 Mbit/s LAN ports, in the simulator:
+// WAN (2000 kbit/s, 80 ms RTT) and 100 Mbit/s LAN ports, in the simulator,
+// for each load source (bench/fleet-tables.ts: lockstep TFTP, windowed TFTP,
+// HTTP) and for two models sharing the WAN under a budget:
 //   doneMs / limitMs   against the lower bound S / min(W, LAN, flash) + RTT
 //   doneMs / singleMs  against one phone alone fetching over the same WAN
 //   wanBytes / loadBytes
@@ -8,13 +10,13 @@
 // bench/results/latest.md (and .json). Ratios, not thresholds: this machine
 // is shared, so wall times vary; virtual-time figures do not.
 
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { makeDirs } from "../host/make-dir.js";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FleetOptions, RELAY_MODES, RelayMode, runFleet } from "../host/sim/fleet.js";
+import type { FleetOptions } from "../host/sim/fleet.js";
 import { getPreset, presetLoadBytes } from "../host/load/presets.js";
-import { tftpAloneMs } from "../host/sim/wan.js";
+import { sourceTables, twoModelTable } from "./fleet-tables.js";
 import { tftpBench } from "./tftp.js";
 import { BENCH_CASE } from "./case.js";
 import { modesPlot, PLOT_FILE } from "./modes-plot.js";
@@ -28,74 +30,38 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 const PHONES = (process.env.PFS_BENCH_PHONES ?? "1,64,1000").split(",").map(Number);
 const CASE: Partial<FleetOptions> = BENCH_CASE;
 
-interface Row {
-  phones: number;
-  mode: RelayMode;
-  doneMs: number | null;
-  limitMs: number;
-  singleMs: number;
-  limitEffMs: number;
-  wanBytes: number;
-  loadBytes: number;
-  serverContacts: number;
-  verified: number;
-  wallMs: number;
-}
-
-/** The issue's case uses lockstep TFTP, as phones do; windowed TFTP (RFC
- *  7440) shows the relay against the WAN's own limit. */
-const TFTP_CASES = [
-  { name: "TFTP lockstep, blksize 1428", window: 1 },
-  { name: "TFTP windowsize 16, blksize 1428", window: 16 },
-];
-
-const rows: Row[] = [];
-const fmt = (v: number | null, digits = 2) => (v === null || !Number.isFinite(v) ? "-" : v.toFixed(digits));
-const line = (r: Row) =>
-  `| ${String(r.phones).padStart(5)} | ${r.mode.padEnd(17)} | ${fmt(r.doneMs === null ? null : r.doneMs / 1000, 1).padStart(9)} | ` +
-  `${fmt(r.doneMs === null ? null : r.doneMs / r.limitMs).padStart(14)} | ${fmt(r.doneMs === null ? null : r.doneMs / r.limitEffMs).padStart(17)} | ` +
-  `${fmt(r.doneMs === null ? null : r.doneMs / r.singleMs).padStart(15)} | ${fmt(r.wanBytes / r.loadBytes, 3).padStart(17)} | ` +
-  `${String(r.serverContacts).padStart(7)} | ${String(r.verified).padStart(8)} | ${fmt(r.wallMs / 1000, 1).padStart(8)} |`;
-const header =
-  "| phones | mode              | done (s)  | done / limit W | done / limit Weff | done / single  | wanBytes / load   | server  | verified | wall (s) |\n" +
-  "|-------:|:------------------|----------:|---------------:|------------------:|---------------:|------------------:|--------:|---------:|---------:|";
+/** PFS_BENCH_ONLY=fleet: only the fleet tables (the simulator, a few
+ *  minutes), spliced into the latest.md there is between FLEET_BEGIN and
+ *  FLEET_END; everything else of the last `make bench` stays. */
+const ONLY_FLEET = process.env.PFS_BENCH_ONLY === "fleet";
+const FLEET_BEGIN = "<!-- fleet tables -->";
+const FLEET_END = "<!-- /fleet tables -->";
 
 const preset = getPreset(CASE.load!);
 const loadBytes = presetLoadBytes(preset);
-const biggest = Math.max(...preset.components.map((c) => c.sizeBytes));
-let md = `# make bench, ${new Date().toISOString()}\n\nload ${preset.name} (${loadBytes} bytes), WAN ${CASE.wanKbps} kbit/s ${CASE.wanRttMs} ms RTT, LAN ${CASE.lanMbps} Mbit/s, seed ${CASE.seed}\n`;
-const tables: Array<{ tftp: string; limitEffMs: number; rows: Row[] }> = [];
-process.stdout.write(`PFS relay benchmark: load ${preset.name} (${loadBytes} bytes), WAN ${CASE.wanKbps} kbit/s ${CASE.wanRttMs} ms RTT, LAN ${CASE.lanMbps} Mbit/s, seed ${CASE.seed}\n`);
-for (const tftp of TFTP_CASES) {
-  const wan = { bitsPerSec: CASE.wanKbps! * 1000, rttMs: CASE.wanRttMs!, blksize: 1428, window: tftp.window };
-  // W_eff: what this TFTP lets one flow fetch the largest component; the
-  // roots fetch the components in parallel, each at that rate, sharing W.
-  const limitEffMs = Math.max(Math.round(tftpAloneMs(biggest, wan)), Math.round((loadBytes * 8000) / wan.bitsPerSec + wan.rttMs));
-  const these: Row[] = [];
-  process.stdout.write(`\n${tftp.name}\n${header}\n`);
-  for (const phones of PHONES) {
-    for (const mode of RELAY_MODES) {
-      const r = runFleet({ ...CASE, phones, mode, tftpWindow: tftp.window });
-      const x = r.relay!;
-      const row: Row = {
-        phones, mode, doneMs: x.doneMs, limitMs: x.limitMs, singleMs: x.singleMs, limitEffMs, wanBytes: x.wanBytes, loadBytes: x.loadBytes,
-        serverContacts: x.serverContacts, verified: x.verified, wallMs: r.wallMs,
-      };
-      these.push(row);
-      rows.push(row);
-      process.stdout.write(line(row) + (r.ok ? "" : `  FAILED: ${r.errors.slice(0, 2).join("; ")}`) + "\n");
-    }
-  }
-  const notes = `
-limit W = S / min(WAN, LAN, flash) + RTT = ${these[0]?.limitMs} ms: the WAN link's rate bounds it.
-limit Weff = ${limitEffMs} ms: the larger of limit W and what this TFTP lets one flow fetch the largest
-component (${biggest} bytes); the roots fetch the components in parallel.
-single = one phone alone, direct, fetching the same load over the same WAN, in the same run (${these[0]?.singleMs} ms).
-`;
-  process.stdout.write(notes);
-  md += `\n## ${tftp.name}\n\n${header}\n${these.map(line).join("\n")}\n${notes}`;
-  tables.push({ tftp: tftp.name, limitEffMs, rows: these });
+const say = (s: string) => void process.stdout.write(s);
+const caseLine = `load ${preset.name} (${loadBytes} bytes), WAN ${CASE.wanKbps} kbit/s ${CASE.wanRttMs} ms RTT, LAN ${CASE.lanMbps} Mbit/s, seed ${CASE.seed}`;
+say(`PFS relay benchmark: ${caseLine}\n`);
+const sources = sourceTables(CASE, PHONES, say);
+const two = twoModelTable(CASE, say);
+const fleetMd = `${FLEET_BEGIN}\n${sources.md}${two.md}${FLEET_END}\n`;
+const dir = join(root, "bench/results");
+makeDirs(dir);
+const writeJson = () => writeFileSync(join(dir, "latest.json"), JSON.stringify({ case: CASE, tables: sources.tables, twoModels: two.rows }, null, 2) + "\n");
+if (ONLY_FLEET) {
+  const old = existsSync(join(dir, "latest.md")) ? readFileSync(join(dir, "latest.md"), "utf8") : "";
+  const b = old.indexOf(FLEET_BEGIN);
+  const e = old.indexOf(FLEET_END);
+  const head = `# make bench, ${new Date().toISOString()}\n\n${caseLine}\n\n`;
+  // The rest of the last full bench, after its fleet tables.
+  const legacy = old.indexOf("\n## The relay per board");
+  const rest = b >= 0 && e > b ? old.slice(e + FLEET_END.length + 1) : legacy >= 0 ? old.slice(legacy + 1) : "";
+  writeFileSync(join(dir, "latest.md"), head + fleetMd + rest);
+  writeJson();
+  say(`\nfleet tables written to bench/results/latest.md and latest.json (the rest kept from the last make bench)\n`);
+  process.exit(0);
 }
+let md = `# make bench, ${new Date().toISOString()}\n\n${caseLine}\n\n${fleetMd}`;
 md += boardsBench();
 // Real sockets, measured side by side in this same run.
 const relayRows: string[] = [];
@@ -152,9 +118,7 @@ if (nativeWhy !== null) {
 md += `\n## ${nativeTitle}\n\n${nativeMd}`;
 md += `\n${await tftpBench()}`;
 
-const dir = join(root, "bench/results");
-makeDirs(dir);
 writeFileSync(join(dir, "latest.md"), md);
-writeFileSync(join(dir, "latest.json"), JSON.stringify({ case: CASE, tables }, null, 2) + "\n");
+writeJson();
 for (const l of modesPlot(dir, CASE)) process.stdout.write(l + "\n");
 process.stdout.write(`\nwritten to bench/results/latest.md, latest.json and ${PLOT_FILE}\n`);

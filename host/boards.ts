@@ -20,6 +20,21 @@ export interface Board {
   [key: string]: unknown;
 }
 
+/** A board that names no tftpWindowMax fetches in lockstep (RFC 1350). */
+const TFTP_WINDOW_DEFAULT = 1;
+/** RFC 7440 section 3: windowsize is 1 to 65535. */
+const TFTP_WINDOW_LIMIT = 65535;
+
+/** The largest TFTP windowsize the board's root asks (boards/third-gen.json
+ *  says why its figure is what it is). */
+export function boardTftpWindowMax(board: Board): number {
+  const w = board.tftpWindowMax ?? TFTP_WINDOW_DEFAULT;
+  if (typeof w !== "number" || !Number.isInteger(w) || w < 1 || w > TFTP_WINDOW_LIMIT) {
+    throw new Error(`board ${board.name}: tftpWindowMax must be a whole number from 1 to ${TFTP_WINDOW_LIMIT} (RFC 7440)`);
+  }
+  return w;
+}
+
 /** A chain longer than this is a loop or a mistake. */
 const MAX_INHERIT_DEPTH = 8;
 

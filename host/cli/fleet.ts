@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { Command } from "commander";
 import { PFS_PORT } from "../phone/peer-host.js";
 import { MAX_FLEET_MODELS, MAX_FLEET_PROCESSES, NATIVE_PHONE_BIN, nativeIndices, runFleetProcesses } from "../phone/fleet.js";
+import { WAN_KBPS_MAX_LIMIT } from "../load/config.js";
 import { presetNames } from "../load/presets.js";
 import { choiceOption, flagOption, hostPortOption, HostPort, intOption, numOption, onRun, Out, pfsCommand, required, runAlone, textOption, UsageError , para } from "./args.js";
 import { fleetSummary, statusLine } from "./fleet-report.js";
@@ -34,7 +35,8 @@ export interface FleetOpts {
   port: number;
   linger: number;
   pfs: boolean;
-  tftpWindow: number;
+  tftpWindow?: number;
+  wanKbpsMax?: number;
   native?: number;
   keep?: string;
   verbose?: boolean;
@@ -55,7 +57,8 @@ export function fleetCli(out: Out): Command {
     .addOption(intOption("--port <p>", "the PFS port", { min: 1, max: 65535 }, PFS_PORT))
     .addOption(numOption("--linger <s>", "seconds each phone serves peers after its upgrade", { min: 0, max: MAX_LINGER_SEC }, FLEET_LINGER_SEC))
     .addOption(flagOption("--no-pfs", "configure the phones with peer firmware sharing off"))
-    .addOption(intOption("--tftp-window <n>", "TFTP windowsize the phones ask of the server (RFC 7440; 1: lockstep)", TFTP_WINDOW_RANGE, 1))
+    .addOption(intOption("--tftp-window <n>", "the largest TFTP windowsize the phones ask of the server (RFC 7440; 1: lockstep)", TFTP_WINDOW_RANGE, { shown: "each board's tftpWindowMax" }))
+    .addOption(intOption("--wan-kbps-max <kbps>", "cap what the phones' roots fetch at once from the server, shared between them (docs/WAN.md; Node phones only)", { min: 1, max: WAN_KBPS_MAX_LIMIT }, { shown: "no cap" }))
     .addOption(intOption("--native <k>", "K of the phones run the C phone (build/native/pfs-phone, 'make native') with the same flags, every other phone first", { min: 0, max: MAX_FLEET_PROCESSES }, 0))
     .addOption(textOption("--keep <dir>", "put the flash images (and the TFTP root made) in DIR and keep them, to read with 'pfs flash ls'", { shown: "a temporary folder, removed at the end" }))
     .addOption(flagOption("--verbose", "print every phone's console lines as they come, prefixed by its address (else a progress line every 2 s)"))
@@ -92,7 +95,7 @@ export async function fleetRun(o: FleetOpts, stdout: Out): Promise<number> {
       phones: o.phones, models: o.models, load: o.load,
       tftp: o.tftp, root: o.root,
       wanKbps: o.wanKbps, wanRttMs: o.wanRttMs,
-      port: o.port, lingerSec: o.linger, pfs: o.pfs, tftpWindow: o.tftpWindow,
+      port: o.port, lingerSec: o.linger, pfs: o.pfs, tftpWindow: o.tftpWindow, wanKbpsMax: o.wanKbpsMax,
       verbose: o.verbose === true,
       workDir: o.keep,
       out,

@@ -5,12 +5,12 @@
 import { createPrivateKey, KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { phoneModels } from "../boards.js";
-import { ConfigError, describePfs, PFS_LEVEL_NAMES, PfsLevel, parseMac } from "../load/config.js";
+import { ConfigError, describePfs, PFS_LEVEL_NAMES, PfsLevel, parseHttpServer, parseMac, WAN_KBPS_MAX_LIMIT } from "../load/config.js";
 import { getPreset, presetNames } from "../load/presets.js";
 import { MakeDirError } from "../make-dir.js";
 import { BLOCK_LIST_SUFFIX, makeTftpRoot, MAC_PREFIX, MAX_PHONES, modelFamily, parseMacs, TftpRootResult } from "../load/tftp-root.js";
 import { Command } from "commander";
-import { hostPortOption, HostPort, onRun, Out, pfsCommand, required, runAlone, textOption, UsageError , para } from "./args.js";
+import { hostPortOption, HostPort, intOption, onRun, Out, pfsCommand, required, runAlone, textOption, UsageError , para } from "./args.js";
 
 const DEFAULT_MODEL = "CP-7961G";
 const DEFAULT_PRESET = "cp7961-9.4.2";
@@ -47,6 +47,8 @@ interface MakeOpts {
   pfsDevice?: string;
   signKey?: string;
   logServer?: HostPort;
+  wanKbpsMax?: number;
+  httpServer?: string;
 }
 
 export function loadsCli(out: Out): Command {
@@ -62,7 +64,9 @@ export function loadsCli(out: Out): Command {
     .addOption(textOption("--pfs-profile <0|1>", "PFS in the common phone profile", { shown: "not set there" }))
     .addOption(textOption("--pfs-device <list>", "PFS on devices' own pages: MAC=0|1, comma separated", { shown: "none" }))
     .addOption(textOption("--sign-key <pem>", "an Ed25519 private key in PEM (openssl genpkey -algorithm ed25519 -out key.pem)", { shown: "unsigned" }))
-    .addOption(hostPortOption("--log-server <host:port>", "written as <logServer> in every phone's configuration: where it sends its syslog (docs/LOGGING.md)", { defaultPort: 514, dflt: { shown: "none" } }));
+    .addOption(hostPortOption("--log-server <host:port>", "written as <logServer> in every phone's configuration: where it sends its syslog (docs/LOGGING.md)", { defaultPort: 514, dflt: { shown: "none" } }))
+    .addOption(textOption("--http-server <url>", "written as <httpServer> in every phone's configuration: the base URL of an HTTP server holding these files; roots fetch over HTTP, TFTP the fallback (docs/LOADS.md)", { shown: "none" }))
+    .addOption(intOption("--wan-kbps-max <kbps>", "written as <wanKbpsMax> in every phone's configuration: the cap on what the subnet's roots fetch at once (docs/WAN.md)", { min: 1, max: WAN_KBPS_MAX_LIMIT }, { shown: "no cap" }));
   onRun<MakeOpts>(make, (o) => makeRun(o, out));
   return loads.addCommand(make);
 }
@@ -92,6 +96,15 @@ function deviceSettings(value: string | undefined): Map<string, boolean> {
     out.set(mac, v === "1");
   }
   return out;
+}
+
+function httpServer(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return parseHttpServer(url, "--http-server");
+  } catch (e) {
+    return fail((e as Error).message);
+  }
 }
 
 function signingKey(path: string | undefined): KeyObject | undefined {
@@ -154,12 +167,15 @@ function makeRun(values: MakeOpts, out: Out): number {
     if (!macs.includes(mac)) fail(`--pfs-device: ${mac} is not one of the phones given by --macs (${macs.slice(0, 3).join(", ")}${macs.length > 3 ? ", ..." : ""})`);
   }
   const key = signingKey(values.signKey);
+  const http = httpServer(values.httpServer);
 
   let result: TftpRootResult;
   try {
     result = makeTftpRoot({
       outDir: outDir!, model, preset: presetName, loadName: load?.replace(/\.loads$/i, ""), macs,
       pfs: { enterprise, commonProfile, devices }, signingKey: key, timestamp: timestamp(), logServer: values.logServer,
+      wanKbpsMax: values.wanKbpsMax,
+      httpServer: http,
     });
   } catch (e) {
     if (e instanceof ConfigError) return fail(e.message);

@@ -7,10 +7,12 @@ import { simCli } from "./sim.js";
 import { sweepCli } from "./sweep.js";
 import { tftpCli } from "./tftp.js";
 import { tftpdCli } from "./tftpd.js";
+import { httpdCli } from "./httpd.js";
 import { flashCli } from "./flash.js";
 import { loadsCli } from "./loads.js";
 import { phoneCli } from "./phone.js";
 import { fleetCli } from "./fleet.js";
+import { siteCli } from "./site.js";
 import { traceCli } from "./trace.js";
 import { boardsCli } from "./boards.js";
 import { wasiCli } from "./wasi.js";
@@ -22,7 +24,7 @@ import { MakeDirError } from "../make-dir.js";
 export function pfsProgram(out: Out): Command {
   const program = pfsCommand("pfs", "open Peer Firmware Sharing: a fleet simulator, phones on real sockets, TFTP, flash images, traces", out)
     .configureHelp({ sortOptions: false, sortSubcommands: false, subcommandTerm: (c) => c.name() });
-  for (const cmd of [simCli(out), sweepCli(out), demoCli(out), phoneCli(out), fleetCli(out), loadsCli(out), flashCli(out), tftpdCli(out), tftpCli(out), wasiCli(out), boardsCli(out), traceCli(out), logdCli(out)]) {
+  for (const cmd of [simCli(out), sweepCli(out), demoCli(out), phoneCli(out), fleetCli(out), siteCli(out), loadsCli(out), flashCli(out), tftpdCli(out), httpdCli(out), tftpCli(out), wasiCli(out), boardsCli(out), traceCli(out), logdCli(out)]) {
     program.addCommand(cmd);
   }
   program.addHelpText("after", "\nEach command has its own help: pfs <command> --help, or pfs help <command>.");

@@ -4,8 +4,10 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { IO_FAULT_SPEC, parseIoFaults, type IoFault } from "../flash/io-fault-device.js";
 import { failureLine } from "../phone/errors.js";
+import { parseHttpServer } from "../load/config.js";
 import { bootedLoad, PhoneProgress, phoneJson } from "./phone-report.js";
 import { PHONE_DEFAULTS, runPhone } from "../phone/phone.js";
+import { WAN_KBPS_MAX_LIMIT } from "../load/config.js";
 import { TtyProgress } from "../log/progress.js";
 import { choiceOption, flagOption, hostPortOption, HostPort, intOption, numOption, onRun, Out, pfsCommand, required, runAlone, textOption, UsageError , para } from "./args.js";
 
@@ -41,12 +43,15 @@ export interface PhoneOpts {
   /** Undefined: the board's lingerMs (runPhone decides). */
   linger?: number;
   tftpBlksize: number;
-  tftpWindow: number;
+  /** Undefined: the board's tftpWindowMax. */
+  tftpWindow?: number;
+  wanKbpsMax?: number;
   board: string;
   loadsKey?: string;
   flashFaults?: string;
   json?: boolean;
   logServer?: HostPort;
+  loadUrl?: string;
 }
 
 export function phoneCli(out: Out): Command {
@@ -62,10 +67,12 @@ export function phoneCli(out: Out): Command {
     .addOption(intOption("--port <p>", "the PFS port: UDP for election and discovery, TCP for the relay", { min: 1, max: 65535 }, d.port))
     .addOption(numOption("--linger <s>", "seconds to keep serving peers after the upgrade", { min: 0, max: MAX_LINGER_SEC }, { shown: "the board's core.lingerMs, 600 s for third-gen" }))
     .addOption(intOption("--tftp-blksize <b>", "TFTP block size asked of the server (RFC 2348)", TFTP_BLKSIZE_RANGE, d.tftpBlksize))
-    .addOption(intOption("--tftp-window <n>", "TFTP windowsize asked of the server (RFC 7440; 1: lockstep)", TFTP_WINDOW_RANGE, d.tftpWindow))
+    .addOption(intOption("--tftp-window <n>", "TFTP windowsize asked of the server at most (RFC 7440; 1: lockstep): halved after a file that lost data, grown back while clean (docs/TFTP.md)", TFTP_WINDOW_RANGE, { shown: "the board's tftpWindowMax, 320 for third-gen" }))
+    .addOption(intOption("--wan-kbps-max <kbps>", "cap what this phone fetches from the load server to its share of this, shared with the other roots it hears fetching (docs/WAN.md); overrides <wanKbpsMax> of its configuration", { min: 1, max: WAN_KBPS_MAX_LIMIT }, { shown: "the configuration's <wanKbpsMax>, else no cap" }))
     .addOption(textOption("--board <name>", "the board whose figures size the core and flash (boards/*.json)", d.board))
     .addOption(textOption("--loads-key <pem>", "an Ed25519 public key (PEM): the load's index must be signed by it", { shown: "none: an unsigned index is accepted" }))
     .addOption(textOption("--flash-faults <spec>", `for tests: make the image's flash fail, ${IO_FAULT_SPEC}`, { shown: "none" }))
+    .addOption(textOption("--load-url <url>", "fetch components over HTTP from this base URL (the file name appended), TFTP the fallback (docs/LOADS.md); overrides <httpServer> of its configuration", { shown: "the configuration's <httpServer>, else TFTP only" }))
     .addOption(hostPortOption("--log-server <host:port>", "send every console line as RFC 5424 syslog over UDP here (docs/LOGGING.md); overrides <logServer> of its configuration", { defaultPort: 514, dflt: { shown: "the configuration's <logServer>, else none" } }))
     .addOption(flagOption("--json", "stdout is one JSON object at the end: mac, ip, model, loads before and after, exit, outcome, seconds, components (console lines go to stderr)"));
   cmd.addOption(choiceOption("--progress <how>", "bars: a live bar per component (a terminal only); lines: the plain progress lines; auto: bars when stdout is a terminal", PROGRESS_CHOICES, "auto"));
@@ -111,6 +118,12 @@ async function phoneRunPlain(o: PhoneOpts, out: Out, onFailure?: (line: string) 
       throw new UsageError(`--loads-key: cannot read '${o.loadsKey}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
+  let loadUrl: string | undefined;
+  try {
+    if (o.loadUrl !== undefined) loadUrl = parseHttpServer(o.loadUrl, "--load-url");
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const tty = o.progress === "bars" || (o.progress === "auto" && process.stdout.isTTY === true);
   if (tty && process.stdout.isTTY !== true) throw new UsageError("--progress bars needs stdout to be a terminal");
   const progress = tty ? new TtyProgress(process.stdout, out) : undefined;
@@ -120,7 +133,7 @@ async function phoneRunPlain(o: PhoneOpts, out: Out, onFailure?: (line: string) 
       loadsKey, flashFaults,
       mac, model: o.model, tftp: o.tftp, flashPath: o.flash,
       bind: o.bind, broadcast: o.broadcast, port: o.port, lingerSec: o.linger, board: o.board,
-      tftpBlksize: o.tftpBlksize, tftpWindow: o.tftpWindow, logServer: o.logServer,
+      tftpBlksize: o.tftpBlksize, tftpWindow: o.tftpWindow, wanKbpsMax: o.wanKbpsMax, logServer: o.logServer, loadUrl,
       out: progress === undefined ? out : (line: string) => progress.log(line),
     });
   } catch (e) {

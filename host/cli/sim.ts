@@ -1,11 +1,12 @@
 // `pfs sim`: runs the deterministic fleet simulator and prints a summary, or
 // with --json one JSON object as the last line.
 
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { runFleet, FleetOptions, FleetResult, FLEET_DEFAULTS, MAX_FLEET_PHONES, RELAY_MODES } from "../sim/fleet.js";
 import { MAX_SIM_FILES, MAX_SIM_MODELS } from "../sim/catalog.js";
 import { CORE_BUILDS } from "../sim/core-build.js";
 import { presetNames } from "../load/presets.js";
+import { WAN_SOURCES } from "../sim/wan.js";
 import { formatAddr, addrOf } from "../sim/world.js";
 import { choiceOption, flagOption, hostPortOption, intOption, numOption, onRun, Out, pfsCommand, runAlone, textOption, UsageError } from "./args.js";
 import { runFleetPlot } from "../plot/sim-plot.js";
@@ -32,6 +33,18 @@ const FAULT_MAX_MS = 3_600_000;
 const LOSS_MAX = 0.9;
 
 const phones = { min: 0, max: MAX_FLEET_PHONES };
+
+/** --tftp-window: a whole windowsize, or "max" (the board's figure). */
+function windowOption(flags: string, description: string, dflt: number | "max"): Option {
+  const o = intOption(flags, description, TFTP_WINDOW, dflt);
+  const asInt = o.parseArg!;
+  o.argParser((text: string, prev: unknown) => {
+    if (text === "max") return "max";
+    if (!/^[0-9]+$/.test(text)) throw new UsageError(`--tftp-window must be max or a whole number from ${TFTP_WINDOW.min} to ${TFTP_WINDOW.max} (got ${text})`);
+    return asInt(text, prev);
+  });
+  return o;
+}
 const fraction = { min: 0, max: 1 };
 
 /** Adds the options of `pfs sim` to `cmd` (`pfs trace record` takes them too). */
@@ -58,7 +71,9 @@ export function addSimOptions(cmd: Command): Command {
     .addOption(numOption("--wan-rtt-ms <r>", "WAN round trip to the TFTP server", { min: 0, max: WAN_RTT_MAX_MS }, d.wanRttMs))
     .addOption(numOption("--lan-mbps <l>", "each phone's LAN port, Mbit/s", { min: 1, max: LAN_MBPS_MAX }, d.lanMbps))
     .addOption(intOption("--tftp-blksize <b>", "TFTP block size from the server (RFC 2348)", TFTP_BLKSIZE, d.tftpBlksize))
-    .addOption(intOption("--tftp-window <n>", "TFTP windowsize from the server (RFC 7440; 1: lockstep)", TFTP_WINDOW, d.tftpWindow))
+    .addOption(windowOption("--tftp-window <n|max>", "TFTP windowsize from the server (RFC 7440; 1: lockstep; max: the board's tftpWindowMax, which roots ask and adapt)", d.tftpWindow))
+    .addOption(choiceOption("--source <src>", "where roots fetch the load: tftp, or http (TCP-like, Range resume)", WAN_SOURCES, d.source))
+    .addOption(numOption("--wan-kbps-max <k>", "WAN budget: a cap on all server fetches of the subnet, kbit/s, shared by the roots fetching", { min: 1, max: WAN_KBPS_MAX }, { shown: "none" }))
     .addOption(intOption("--rogues <k>", "phones that turn rogue and send corrupted firmware bytes (at most --phones)", phones, d.rogues))
     .addOption(intOption("--forgers <k>", "addresses that are no phone broadcasting ROOT_ADs of strength ffffffff for every file every 2 s, never answering TCP", { min: 0, max: FORGERS_MAX }, d.forgers))
     .addOption(flagOption("--forgers-rotate", "every forged ROOT_AD comes from a new address"))

@@ -36,7 +36,23 @@ export interface DeviceConfig {
    *  (docs/LOGGING.md; port LOG_SERVER_DEFAULT_PORT when none is written);
    *  absent when missing or empty. */
   logServer?: LoadServer;
+  /** `<vendorConfig><httpServer>`: the base URL of an HTTP server holding
+   *  the same load files (the component's name is appended); the root then
+   *  fetches components over HTTP, TFTP its fallback (docs/LOADS.md,
+   *  "Loads over HTTP"); absent when missing or empty. */
+  httpServer?: string;
+  /** `<vendorConfig><wanKbpsMax>`: the cap, kbit/s, on what all the roots
+   *  of a subnet fetch from the load server at once (docs/WAN.md); absent
+   *  when missing or empty: no cap. */
+  wanKbpsMax?: number;
 }
+
+/** The largest `<wanKbpsMax>` taken: 10 Gbit/s, above any WAN a site has. */
+export const WAN_KBPS_MAX_LIMIT = 10_000_000;
+
+/** A base URL longer than this is no load server's (browsers and servers
+ *  commonly take 2,000 characters at least; ours need tens). */
+export const MAX_HTTP_SERVER_CHARS = 2048;
 
 /** syslog over UDP's port (RFC 5426 §3.3), for a `<logServer>` without one. */
 export const LOG_SERVER_DEFAULT_PORT = 514;
@@ -277,6 +293,31 @@ export function parseLoadServer(text: string, where = "loadServer"): LoadServer 
   return { host, port: Number(portText) };
 }
 
+/** An HTTP load server's base URL: http: or https:, a host, no user,
+ *  query or fragment; returned with a path ending in '/', so that a file
+ *  name resolves beneath it (httpLoadUrl). */
+export function parseHttpServer(text: string, where = "httpServer"): string {
+  const t = text.trim();
+  if (t.length > MAX_HTTP_SERVER_CHARS) throw new ConfigError(`${where}: ${t.length} characters; a base URL is at most ${MAX_HTTP_SERVER_CHARS}`);
+  let u: URL;
+  try {
+    u = new URL(t);
+  } catch {
+    throw new ConfigError(`${where}: '${t.slice(0, 60)}' is not a URL (write it as http://host:port/path/)`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new ConfigError(`${where}: '${t.slice(0, 60)}' is ${u.protocol}; a load server's URL is http: or https:`);
+  if (u.username !== "" || u.password !== "") throw new ConfigError(`${where}: '${t.slice(0, 60)}' holds a user name or password; a phone's configuration is no place for one`);
+  if (u.search !== "" || u.hash !== "") throw new ConfigError(`${where}: '${t.slice(0, 60)}' holds a query or fragment; a base URL names a folder`);
+  if (!u.pathname.endsWith("/")) u.pathname += "/";
+  return u.href;
+}
+
+/** Where a load file is on an HTTP load server: its name, escaped, under the base. */
+export function httpLoadUrl(base: string, file: string): string {
+  if (!base.endsWith("/")) throw new RangeError(`a base URL ends with '/' (parseHttpServer makes it so): ${base}`);
+  return new URL(encodeURIComponent(file), base).href;
+}
+
 export function formatLoadServer(s: LoadServer): string {
   const host = s.host.includes(":") ? `[${s.host}]` : s.host;
   return s.port === undefined ? host : `${host}:${s.port}`;
@@ -304,8 +345,19 @@ export function parseDeviceConfig(xml: string | Uint8Array, file = "SEP<MAC>.cnf
     if (server !== undefined) out.loadServer = parseLoadServer(server, `${where}: <loadServer>`);
     const logServer = textOf(vendor, "logServer", where);
     if (logServer !== undefined) out.logServer = parseLoadServer(logServer, `${where}: <logServer>`);
+    const httpServer = textOf(vendor, "httpServer", where);
+    if (httpServer !== undefined) out.httpServer = parseHttpServer(httpServer, `${where}: <httpServer>`);
+    const wan = textOf(vendor, "wanKbpsMax", where);
+    if (wan !== undefined) out.wanKbpsMax = parseWanKbpsMax(wan, `${where}: <wanKbpsMax>`);
   }
   return out;
+}
+
+/** A WAN cap in kbit/s: a whole number from 1 to WAN_KBPS_MAX_LIMIT. */
+export function parseWanKbpsMax(text: string, where: string): number {
+  const n = /^[0-9]{1,8}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= WAN_KBPS_MAX_LIMIT)) throw new ConfigError(`${where} must be a whole number of kbit/s from 1 to ${WAN_KBPS_MAX_LIMIT}, not '${text.slice(0, 20)}'`);
+  return n;
 }
 
 /** Reads `XMLDefault.cnf.xml`: every `<loadInformationNNN model="...">`. */
@@ -389,6 +441,8 @@ export function writeDeviceConfig(cfg: DeviceConfigOut): string {
   vendor.loadServer = cfg.loadServer === undefined ? "" : formatLoadServer(parseLoadServer(formatLoadServer(cfg.loadServer)));
   // Written only when set, so configurations without one stay as they were.
   if (cfg.logServer !== undefined) vendor.logServer = formatLoadServer(parseLoadServer(formatLoadServer(cfg.logServer), "logServer"));
+  if (cfg.httpServer !== undefined) vendor.httpServer = parseHttpServer(cfg.httpServer);
+  if (cfg.wanKbpsMax !== undefined) vendor.wanKbpsMax = String(parseWanKbpsMax(String(cfg.wanKbpsMax), "wanKbpsMax"));
   const load = cfg.loadInformation === undefined ? "" : checkLoadName(cfg.loadInformation, "loadInformation");
   const protocol = cfg.protocol ?? (/^SIP/i.test(load) ? "SIP" : "SCCP");
   const device: XmlNode = {

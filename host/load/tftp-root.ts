@@ -44,6 +44,11 @@ export interface TftpRootOptions {
   loadServer?: LoadServer;
   /** Written as `<logServer>` in every phone's configuration (docs/LOGGING.md). */
   logServer?: LoadServer;
+  /** Written as `<httpServer>` in every phone's configuration: the base URL
+   *  of an HTTP server holding this root's files (docs/LOADS.md). */
+  httpServer?: string;
+  /** Written as `<wanKbpsMax>` in every phone's configuration (docs/WAN.md). */
+  wanKbpsMax?: number;
   signingKey?: KeyObject;
   signerName?: string;
   timestamp?: Date;
@@ -147,6 +152,8 @@ export function makeTftpRoot(opts: TftpRootOptions): TftpRootResult {
       peerFirmwareSharing: enabled,
       loadServer: opts.loadServer,
       logServer: opts.logServer,
+      httpServer: opts.httpServer,
+      wanKbpsMax: opts.wanKbpsMax,
       pfsNote: describePfs(enabled, level),
     }));
     phones.push({ mac, file, pfs: enabled, level });

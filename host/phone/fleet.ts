@@ -51,7 +51,12 @@ export interface FleetRunOptions {
    *  third-gen), far too long for a fleet on one machine. */
   lingerSec: number;
   pfs: boolean;
-  tftpWindow: number;
+  /** `--tftp-window` of every phone; undefined: each phone's board's
+   *  tftpWindowMax (the C phone: its own default). */
+  tftpWindow?: number;
+  /** `--wan-kbps-max` of every Node phone (docs/WAN.md); the C phone has no
+   *  WAN budget and is not given it. */
+  wanKbpsMax?: number;
   out: (line: string) => void;
   /** Print every phone's lines as they come (else a progress view). */
   verbose: boolean;
@@ -83,6 +88,10 @@ export interface FleetRunOptions {
   /** Every phone sends its syslog here (`--log-server host:port`,
    *  docs/LOGGING.md). */
   logServer?: { host: string; port: number };
+  /** Written as `<httpServer>` into the configs the fleet makes (not into a
+   *  given root): the base URL of an HTTP server serving the fleet's root
+   *  (`<workDir>/tftp`); roots fetch there, TFTP the fallback. */
+  httpServer?: string;
 }
 
 export interface FleetNet {
@@ -182,7 +191,7 @@ async function runIn(dir: string, o: FleetRunOptions): Promise<FleetRunResult> {
   if (o.root === undefined) {
     for (const m of models) {
       const macs = phones.filter((p) => p.model === m.model).map((p) => p.mac);
-      if (macs.length > 0) makeTftpRoot({ outDir: root, model: m.model, preset: o.load, macs, pfs: { enterprise: o.pfs } });
+      if (macs.length > 0) makeTftpRoot({ outDir: root, model: m.model, preset: o.load, macs, pfs: { enterprise: o.pfs }, httpServer: o.httpServer });
     }
   }
   let server: TftpServer | null = null;
@@ -222,7 +231,9 @@ function runOne(p: PhoneRun, o: FleetRunOptions, tftp: { host: string; port: num
   const program = p.native ? [o.native!.bin] : [process.execPath, PFS_BIN, "phone"];
   const [cmd, ...args] = [
     ...(o.net?.wrap(p.index) ?? []), ...program, "--mac", p.mac, "--model", p.model, "--tftp", `${tftp.host}:${tftp.port}`, "--flash", flash,
-    "--bind", p.bind, "--port", String(o.port), "--linger", String(o.lingerSec), "--tftp-window", String(o.tftpWindow),
+    "--bind", p.bind, "--port", String(o.port), "--linger", String(o.lingerSec),
+    ...(o.tftpWindow === undefined ? [] : ["--tftp-window", String(o.tftpWindow)]),
+    ...(o.wanKbpsMax === undefined || p.native ? [] : ["--wan-kbps-max", String(o.wanKbpsMax)]),
     ...(o.net === undefined ? [] : ["--broadcast", o.net.broadcast]),
     ...(o.logServer === undefined ? [] : ["--log-server", `${o.logServer.host}:${o.logServer.port}`]),
   ];

@@ -69,6 +69,9 @@ export interface PeerHostOptions {
   fetcher: ServerFetcher;
   flash: SlotFlash;
   onEvent?: (xid: number, code: number, n: number, a: number, b: number) => void;
+  /** Shown every datagram before the core takes it (the WAN budget hears
+   *  the other roots' ROOT_ADs here: host/wan/root-ads.ts). */
+  onDatagram?: (src: number, msg: Uint8Array) => void;
   log?: (line: string) => void;
   /** A call into the core threw (a trap: a bug). The host stops calling
    *  it; without this handler the error is thrown on. */
@@ -225,6 +228,7 @@ export class PeerHost {
     } catch {
       return;
     }
+    this.opts.onDatagram?.(src, msg);
     this.call(() => this.core.datagram(this.now(), src, msg));
   }
 

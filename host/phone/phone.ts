@@ -9,7 +9,7 @@
 
 import { existsSync } from "node:fs";
 import { Ev, NEED_DIRECT, NEED_RELAY } from "../core/abi.js";
-import { Board, loadBoard } from "../boards.js";
+import { Board, boardTftpWindowMax, loadBoard } from "../boards.js";
 import { AbStore, Update } from "../flash/ab-store.js";
 import { FileDevice } from "../flash/file-device.js";
 import { IoFaultDevice, type IoFault } from "../flash/io-fault-device.js";
@@ -20,14 +20,19 @@ import { clock, formatAddr, formatEvent, xidTag } from "../log/console.js";
 import { PhoneLog, reportEventOf, STATUS_CHANGED_MS } from "../log/phone-log.js";
 import { DropLog, EventBudget } from "../log/throttle.js";
 import type { TtyProgress } from "../log/progress.js";
-import { tftpGet, tftpGetBuffer } from "../tftp/client.js";
+import { CLIENT_TIMEOUT_DEFAULT_MS, tftpGet, tftpGetBuffer } from "../tftp/client.js";
+import { SERVER_TIMEOUT_ASK_SEC, WindowControl } from "../tftp/window.js";
+import { WanBudget } from "../wan/budget.js";
+import { decodeRootAd, FetchingRoots, ROOT_HEARD_INTERVALS } from "../wan/root-ads.js";
 import { bootLoop, confirmIfTrial, REBOOT, type BootOutcome, type Say } from "./boot-flow.js";
 import { ROLE_NAMES, type ComponentState } from "../view/report.js";
 import { BoardError, CoreFailure, failureLine, flashError, FlashImageError, flashStep, PhoneError, SocketError, StallError } from "./errors.js";
 import { componentsToFetch } from "./index-check.js";
 import { PeerHost, PFS_PORT } from "./peer-host.js";
+import { ipToU32 } from "./addr.js";
 import { FetchFile, readDefaultConfig, readDeviceConfig, readIndex } from "./server-files.js";
 import { ServerWatch } from "./server-watch.js";
+import { HttpLoadSource, type StreamPart } from "./http-fetch.js";
 
 export interface PhoneOptions {
   mac: string;
@@ -42,7 +47,12 @@ export interface PhoneOptions {
   lingerSec?: number;
   board: string;
   tftpBlksize: number;
-  tftpWindow: number;
+  /** The largest TFTP windowsize asked (RFC 7440), adapted to loss below it
+   *  (host/tftp/window.ts); undefined: the board's tftpWindowMax. */
+  tftpWindow?: number;
+  /** The WAN cap, kbit/s, shared by the subnet's fetching roots
+   *  (docs/WAN.md); overrides the configuration's `<wanKbpsMax>`. */
+  wanKbpsMax?: number;
   /** When set, the load's index must carry a valid Ed25519 signature by
    *  this key (a public key in PEM); an unsigned or badly signed index stops
    *  the upgrade. */
@@ -53,6 +63,10 @@ export interface PhoneOptions {
    *  syslog over UDP here (docs/LOGGING.md); overrides the config's
    *  `<logServer>`. A server that is down costs nothing. */
   logServer?: { host: string; port: number };
+  /** The base URL (ending in '/') of an HTTP load server: roots fetch
+   *  components there, TFTP the fallback (./http-fetch.ts); overrides the
+   *  config's `<httpServer>`. */
+  loadUrl?: string;
   /** Live progress bars on a terminal (host/log/progress.ts) in place of the
    *  plain progress lines; `out` must then print through its log(), so that
    *  lines go above the bars. */
@@ -61,7 +75,7 @@ export interface PhoneOptions {
 }
 
 /** Defaults of the options; the linger's is the board's lingerMs (boardLingerSec). */
-export const PHONE_DEFAULTS = { port: PFS_PORT, board: "third-gen", tftpBlksize: 1428, tftpWindow: 1 };
+export const PHONE_DEFAULTS = { port: PFS_PORT, board: "third-gen", tftpBlksize: 1428 };
 
 /** A progress line is printed at every this many percent of a component. */
 const PROGRESS_STEP_PERCENT = 10;
@@ -168,26 +182,30 @@ async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, b
   // What ends the upgrade early, found where it happens (a socket callback,
   // a fetch, a flash write) and acted on by the progress loop below.
   let fatal: PhoneError | null = null;
+  const httpBase = o.loadUrl ?? device?.httpServer;
+  const http = httpBase === undefined ? undefined : new HttpLoadSource(httpBase, (text) => say("WRN", text));
   const watch = new ServerWatch(`${target.loadName}.loads`, (text) => say("WRN", text));
   const dbg = (atMs: number, text: string) => o.out(`DBG ${clock(atMs)} DLoad: ${text}`);
   const drops = new DropLog((atMs, text) => o.out(`WRN ${clock(atMs)} DLoad: ${text}`));
   const budget = new EventBudget(dbg);
+  const wan = wanPacing(o, board, device?.wanKbpsMax, (text) => say("INF", text));
 
   const host = new PeerHost({
     bind: o.bind, broadcast: o.broadcast, port: o.port, seed: hashSeed(o.mac), core: coreFigures(board, o.lingerSec),
     log: (line) => say("DBG", line),
+    onDatagram: wan.hear,
     onError: (e) => (fatal ??= new CoreFailure(`the core failed: ${e.message} (the old load stays active)`, { cause: e })),
     fetcher: {
       async fetch(slot, from, total, sink, signal) {
         const c = bySlot.get(slot)!;
-        say("INF", `${c.name}: fetching from the server at byte ${from}`);
+        say("INF", `${c.name}: fetching from the server at byte ${from}${http?.uses(c.name) ? ` over HTTP from ${http.base}` : ""}`);
         // The block list first ("<file>.blk"), then the file; TFTP cannot
         // start mid-file, so bytes before `from` are read and dropped. Both
         // must be the sizes the index gives (expectBytes), or the server's
         // file is not the one the index describes.
         try {
-          if (from < c.listBytes) await fetchRange(c, `${c.name}.blk`, 0, from, c.listBytes, sink, signal);
-          await fetchRange(c, c.name, c.listBytes, from, total, sink, signal);
+          if (from < c.listBytes) await fetchPart(c, { component: c.name, file: `${c.name}.blk`, base: 0, from, end: c.listBytes }, sink, signal);
+          await fetchPart(c, { component: c.name, file: c.name, base: c.listBytes, from, end: total }, sink, signal);
         } catch (e) {
           watch.fetchFailed(c.name, e);
           throw e;
@@ -217,7 +235,9 @@ async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, b
       const c = byXid.get(xid);
       const atMs = Date.now() - started;
       if (code === Ev.FileDone && c !== undefined) c.done = true;
-      if (code === Ev.Corrupt && a === 0 && c !== undefined) watch.corrupt(c.name, b);
+      // Bad bytes from the HTTP server send the file to TFTP; the TFTP
+      // server's are counted against it (./server-watch.ts).
+      if (code === Ev.Corrupt && a === 0 && c !== undefined && http?.corrupt(c.name, `block ${b >>> 0 === 0xffffffff ? "list" : b} failed its SHA-256 check`) !== true) watch.corrupt(c.name, b);
       // Drops are counted and summarized (host/log/throttle.ts); every
       // other kind of line is rationed, since peers can provoke them too.
       if (code === Ev.Malformed) return drops.add(atMs, n, a);
@@ -232,13 +252,30 @@ async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, b
     },
   });
 
+  /** A part of the server stream over HTTP when the phone has an HTTP
+   *  source for it, and whatever HTTP did not deliver over TFTP. */
+  async function fetchPart(c: Component, p: StreamPart, sink: (chunk: Uint8Array) => Promise<void>, signal: AbortSignal) {
+    // The WAN budget paces HTTP reads as it paces TFTP ACKs (docs/WAN.md).
+    const budget = wan.budget;
+    const paced = budget === undefined ? sink : async (chunk: Uint8Array) => {
+      await budget.pace(chunk.length);
+      await sink(chunk);
+    };
+    const at = http?.uses(c.name) ? await http.fetchPart(p, paced, signal, (n) => (c.wanBytes += n)) : p.from;
+    if (at < p.end) await fetchRange(c, p.file, p.base, at, p.end, sink, signal);
+  }
+
   async function fetchRange(c: Component, file: string, base: number, from: number, end: number, sink: (chunk: Uint8Array) => Promise<void>, signal: AbortSignal) {
     await tftpGet({
-      host: loadServer.host, port: loadServer.port, file, blksize: o.tftpBlksize, windowsize: o.tftpWindow, tsize: true,
+      host: loadServer.host, port: loadServer.port, file, blksize: o.tftpBlksize, tsize: true,
+      window: wan.window, windowsize: wan.budget?.windowCap(o.tftpBlksize, board.core.maxTransfers ?? CORE_DEFAULT_TRANSFERS, SERVER_TIMEOUT_ASK_SEC * 1000),
+      timeoutSec: SERVER_TIMEOUT_ASK_SEC, timeoutMs: CLIENT_TIMEOUT_DEFAULT_MS,
       localAddress: o.bind, signal, expectBytes: end - base,
       onData: async (chunk, offset) => {
         const at = base + offset;
         c.wanBytes += chunk.length;
+        // Every byte the WAN carried counts, the skipped ones too.
+        await wan.budget?.pace(chunk.length);
         const skip = Math.max(0, Math.min(chunk.length, from - at));
         const upTo = Math.min(chunk.length, end - at);
         if (upTo > skip) await sink(chunk.subarray(skip, upTo));
@@ -358,6 +395,36 @@ function eventState(code: number, n: number, a: number): Partial<ComponentState>
       return {};
   }
 }
+
+/** What paces a root's fetches: the TFTP window (the most asked, adapted to
+ *  loss) and, under a WAN cap, the budget shared with the other roots heard. */
+interface WanPacing {
+  window: WindowControl;
+  budget: WanBudget | undefined;
+  hear: (src: number, msg: Uint8Array) => void;
+}
+
+function wanPacing(o: PhoneOptions, board: Board, configKbps: number | undefined, say: (text: string) => void): WanPacing {
+  const window = new WindowControl(o.tftpWindow ?? boardTftpWindowMax(board), (c) => say(`TFTP window ${c.from} -> ${c.to} (${c.why})`));
+  const kbps = o.wanKbpsMax ?? configKbps;
+  if (kbps === undefined) return { window, budget: undefined, hear: () => {} };
+  const adMs = board.core.rootAdIntervalMs ?? CORE_DEFAULT_ROOT_AD_MS;
+  const roots = new FetchingRoots(ipToU32(o.bind), ROOT_HEARD_INTERVALS * adMs);
+  say(`WAN budget ${kbps} kbit/s, shared by the roots fetching at once`);
+  return {
+    window, budget: new WanBudget({ kbpsMax: kbps, roots }),
+    hear: (src, msg) => {
+      const ad = decodeRootAd(msg);
+      if (ad !== undefined) roots.hear(src, ad, performance.now());
+    },
+  };
+}
+
+/** The core's transfers at once (assembly/config.ts) for a board that names none. */
+const CORE_DEFAULT_TRANSFERS = 5;
+
+/** The core's root-ad interval (assembly/config.ts) for a board that names none. */
+const CORE_DEFAULT_ROOT_AD_MS = 2000;
 
 /** The core's default linger (assembly/config.ts) for a board that names none. */
 const CORE_DEFAULT_LINGER_MS = 600_000;

@@ -4,11 +4,12 @@
 // healed phase runs until the checkers have passed for stableMs on end, or
 // until a time limit. Everything derives from one seed.
 
-import { listBoards, loadBoard } from "../boards.js";
+import { boardTftpWindowMax, listBoards, loadBoard } from "../boards.js";
 import { CFG_NONE, Ev, NEED_DIRECT, NEED_RELAY, NEED_STORE_FORWARD, NEED_VERIFIED, Role } from "../core/abi.js";
 import { RelayFile } from "../load/blocklist.js";
 import { getPreset, Preset, presetFiles } from "../load/presets.js";
-import { tftpAloneMs } from "./wan.js";
+import { tftpAloneMs, WAN_SOURCES, WanSource } from "./wan.js";
+import { WAN_RATE_WINDOW_MS } from "./wan-meter.js";
 import { CORE_BUILDS, CoreBuild, coreModule, envCoreBuild, isCoreTrap } from "./core-build.js";
 import { COALESCE_MIN_LINKS, MAX_WAKES_PER_HEARTBEAT, probeWakes } from "./wakes.js";
 import { checkFleet, CheckReport, HierarchyInfo, treesSettled } from "./check.js";
@@ -58,7 +59,14 @@ export interface FleetOptions {
   wanRttMs: number;
   lanMbps: number;
   tftpBlksize: number;
-  tftpWindow: number;
+  /** The TFTP windowsize the server grants (1: lockstep), or "max": the
+   *  board's tftpWindowMax, which roots ask and adapt (wan-tftp.ts). */
+  tftpWindow: number | "max";
+  /** Where roots fetch the load: TFTP, or HTTP with Range (wan-http.ts). */
+  source: WanSource;
+  /** The WAN budget: a cap on all server fetches of the subnet, kbit/s;
+   *  0: none (wan-budget.ts). */
+  wanKbpsMax: number;
   /** Phones that turn rogue during the fault phase: every firmware chunk they
    *  send then carries a bad byte. */
   rogues: number;
@@ -150,6 +158,16 @@ export interface RelayResult {
   wanBytesPerModel: number[];
   /** Of those, bytes a resumed fetch had to pull again (TFTP starts at 0). */
   wanSkippedBytes: number;
+  /** The highest rate over any WAN_RATE_WINDOW_MS (10 s) at the link, kbit/s:
+   *  counted by the WAN model itself, not by the phones. */
+  wanMaxKbps10s: number;
+  /** The WAN budget (0: none), kbit/s. */
+  wanKbpsMax: number;
+  /** When the first server fetch was asked: what the election took, ms. */
+  firstFetchMs: number | null;
+  source: WanSource;
+  /** The TFTP windowsize the roots ran at (1: lockstep). */
+  tftpWindow: number;
   /** Phones that fetched anything from the server. */
   serverContacts: number;
   /** Confirmed roots at the end, over all hierarchies (for comparison). */
@@ -192,6 +210,8 @@ export const FLEET_DEFAULTS: FleetOptions = {
   lanMbps: 100,
   tftpBlksize: 1428,
   tftpWindow: 1,
+  source: "tftp",
+  wanKbpsMax: 0,
   rogues: 0,
   flashReadFail: 0,
   flashReadFlip: 0,
@@ -226,7 +246,9 @@ export function validateFleet(o: FleetOptions): void {
   if (!(o.wanRttMs >= 0 && o.wanRttMs <= 10_000)) bad("--wan-rtt-ms must be from 0 to 10000");
   if (!(o.lanMbps >= 1 && o.lanMbps <= 100_000)) bad("--lan-mbps must be from 1 to 100000");
   if (!Number.isInteger(o.tftpBlksize) || o.tftpBlksize < 8 || o.tftpBlksize > 65464) bad("--tftp-blksize must be from 8 to 65464 (RFC 2348)");
-  if (!Number.isInteger(o.tftpWindow) || o.tftpWindow < 1 || o.tftpWindow > 65535) bad("--tftp-window must be from 1 to 65535 (RFC 7440)");
+  if (o.tftpWindow !== "max" && (!Number.isInteger(o.tftpWindow) || o.tftpWindow < 1 || o.tftpWindow > 65535)) bad("--tftp-window must be max or from 1 to 65535 (RFC 7440)");
+  if (!WAN_SOURCES.includes(o.source)) bad(`--source must be one of ${WAN_SOURCES.join(", ")}`);
+  if (!(o.wanKbpsMax >= 0 && o.wanKbpsMax <= 10_000_000)) bad("--wan-kbps-max must be from 1 to 10000000 kbit/s");
   if (!Number.isInteger(o.rogues) || o.rogues < 0 || o.rogues > o.phones) bad("--rogues must be a whole number of phones, at most --phones");
   if (!Number.isInteger(o.forgers) || o.forgers < 0 || o.forgers > 64) bad("--forgers must be a whole number from 0 to 64");
   if (!Number.isInteger(o.flashFull) || o.flashFull < 0 || o.flashFull > o.phones) bad("--flash-full must be a whole number of phones, at most --phones");
@@ -276,7 +298,8 @@ export class Fleet {
       lanBitsPerSec: o.lanMbps * 1e6,
       flashWriteBytesPerSec: flash.writeBytesPerSec ?? 2_000_000,
       flashReadBytesPerSec: flash.readBytesPerSec ?? 20_000_000,
-      wan: { bitsPerSec: o.wanKbps * 1000, rttMs: o.wanRttMs, blksize: o.tftpBlksize, window: o.tftpWindow },
+      wan: { bitsPerSec: o.wanKbps * 1000, rttMs: o.wanRttMs, blksize: o.tftpBlksize, window: o.tftpWindow === "max" ? boardTftpWindowMax(board) : o.tftpWindow,
+        source: o.source, capBitsPerSec: o.wanKbpsMax * 1000 },
     };
     // Each model's board, or the one asked for. Without a load the cores
     // need no relay buffers: a 10,000-phone run then fits this machine.
@@ -398,7 +421,9 @@ export class Fleet {
       const loadBytes = this.loadBytes();
       const wan = this.relayWorld!.wan;
       // Time enough for the slowest honest case: everybody fetching alone.
-      const alone = tftpAloneMs(loadBytes, wan) * (o.mode === "direct" ? Math.max(1, o.phones + o.late) : 2);
+      // Under a budget, every model's load shares the cap.
+      const oneMs = Math.max(tftpAloneMs(loadBytes, wan), wan.capBitsPerSec > 0 ? (loadBytes * 8000 * o.models) / wan.capBitsPerSec : 0);
+      const alone = oneMs * (o.mode === "direct" ? Math.max(1, o.phones + o.late) : 2);
       this.limitMs += alone + 60_000;
     }
   }
@@ -604,6 +629,11 @@ export class Fleet {
       wanBytes: wanPerModel.reduce((a, b) => a + b, 0),
       wanBytesPerModel: wanPerModel,
       wanSkippedBytes: w.relay.wanSkippedBytes,
+      wanMaxKbps10s: Math.round(w.wan!.link.meter.maxBitsPerSec(WAN_RATE_WINDOW_MS) / 1000),
+      wanKbpsMax: this.o.wanKbpsMax,
+      firstFetchMs: w.relay.firstFetchMs === null ? null : Math.round(w.relay.firstFetchMs),
+      source: rw.wan.source,
+      tftpWindow: rw.wan.window,
       serverContacts: w.relay.serverContacts.size,
       roots: final.hierarchies.reduce((n, h) => n + h.roots, 0),
       rootPhones: w.phones.filter((p) => p.alive && p.core !== null && [...p.slots.values()].some((s) => p.core!.x.hierRole(s) === Role.Root)).length,
@@ -621,7 +651,7 @@ const singleCache = new Map<string, number>();
  *  WAN into the same flash: the traditional upgrade's best case. Simulated
  *  with the same code, cached per set of figures. */
 export function singleMs(o: FleetOptions): number {
-  const key = JSON.stringify([o.load, o.loadFiles, o.board, o.wanKbps, o.wanRttMs, o.tftpBlksize, o.tftpWindow, o.lanMbps]);
+  const key = JSON.stringify([o.load, o.loadFiles, o.board, o.wanKbps, o.wanRttMs, o.tftpBlksize, o.tftpWindow, o.lanMbps, o.source, o.wanKbpsMax]);
   const known = singleCache.get(key);
   if (known !== undefined) return known;
   const run = new Fleet({ ...o, phones: 1, models: 1, mode: "direct", loss: 0, dup: 0, jitterMs: 0, crash: 0, rootCrashes: 0,

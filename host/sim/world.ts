@@ -13,7 +13,7 @@ import type { RelayFile } from "../load/blocklist.js";
 import type { TraceRecorder } from "../trace/recorder.js";
 import { Agenda } from "./queue.js";
 import { Rng } from "./random.js";
-import { startWanFetch, WanFetch, WanLink, WanOptions, wanRound } from "./wan.js";
+import { newWan, startWanFetch, Wan, WanFetch, WanOptions, wanRound } from "./wan.js";
 
 /** Phone i has address 10.0.0.0 + i + 1 (10.0.0.1 is phone 0). */
 export const ADDR_BASE = 0x0a000001;
@@ -220,6 +220,8 @@ export interface RelayStats {
   wanBytes: number[];
   /** Of those, bytes a fetch had to skip (TFTP cannot start mid-file). */
   wanSkippedBytes: number;
+  /** When the first server fetch was asked (the election's cost), ms; null: none. */
+  firstFetchMs: number | null;
   /** Phones that fetched anything from the server. */
   serverContacts: Set<number>;
   /** Fetches asked by a phone that was not a confirmed root: must stay 0. */
@@ -256,19 +258,21 @@ export class World {
   readonly stats: WorldStats = { datagramsSent: 0, datagramsDelivered: 0, datagramsLost: 0, streamsOpened: 0, streamBytes: 0, coreCalls: 0, events: 0, outboxPeakBytes: 0, outboxDropped: 0,
     datagramsDuplicated: 0, flashReadFails: 0, flashReadFlips: 0, flashWriteFails: 0 };
   readonly relay: RelayStats = {
-    wanBytes: [], wanSkippedBytes: 0, serverContacts: new Set(), nonRootFetches: 0, refetchedBytes: 0, corruptHeld: 0, flashBytesWritten: 0, fileDone: new Map(), wanByPhone: new Map(),
+    wanBytes: [], wanSkippedBytes: 0, firstFetchMs: null, serverContacts: new Set(), nonRootFetches: 0, refetchedBytes: 0, corruptHeld: 0, flashBytesWritten: 0, fileDone: new Map(), wanByPhone: new Map(),
   };
   /** The xid each server fetch is for (wanByPhone). */
   private readonly wanXid = new WeakMap<WanFetch, number>();
   readonly eventCounts = new Map<number, number>();
   /** Active server fetches; they queue for the one WAN link. */
   readonly wanJobs = new Set<WanFetch>();
-  private readonly wanLink: WanLink = { freeAtMs: 0 };
+  /** The WAN link, its meter and budget (wan.ts). */
+  readonly wan: Wan | null;
 
   constructor(readonly opts: WorldOptions) {
     this.rng = Rng.derive(opts.seed, "world");
     this.netRng = Rng.derive(opts.seed, "net");
     this.flashRng = Rng.derive(opts.seed, "flash");
+    this.wan = opts.relay === undefined ? null : newWan(opts.relay.wan);
   }
 
   private readonly flashRng: Rng;
@@ -573,7 +577,8 @@ export class World {
     this.relay.serverContacts.add(p.index);
     // Only a confirmed root (or a direct fetcher, also a root) may go to the server.
     if (p.core!.x.hierRole(slot) !== 3 /* Role.Root */) this.relay.nonRootFetches++;
-    const job = startWanFetch(p.index, p.gen, handle, sf.model, sf.file.stream.subarray(0, total), sf.file.list.length, from);
+    this.relay.firstFetchMs ??= this.nowMs;
+    const job = startWanFetch(p.index, p.gen, handle, sf.model, sf.file.stream.subarray(0, total), sf.file.list.length, from, this.opts.relay.wan.source);
     p.fetches.set(handle, job);
     this.wanXid.set(job, sf.xid);
     this.wanJobs.add(job);
@@ -581,8 +586,17 @@ export class World {
   }
 
   private scheduleWan(job: WanFetch): void {
-    const atMs = wanRound(job, this.opts.relay!.wan, this.wanLink, this.nowMs);
+    const atMs = wanRound(job, this.opts.relay!.wan, this.wan!, this.nowMs, this.rootsFetching());
     this.agenda.push({ atMs, seq: 0, kind: "wan", job });
+  }
+
+  /** The phones with a server fetch open now: the budget's share (only
+   *  counted when there is a budget; a handful of roots in a fleet). */
+  private rootsFetching(): number {
+    if (this.wan?.budget === null) return 1;
+    const phones = new Set<number>();
+    for (const job of this.wanJobs) phones.add(job.phone);
+    return Math.max(1, phones.size);
   }
 
   /** One TFTP round arrived at the root's host: skip what precedes the

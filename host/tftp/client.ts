@@ -10,6 +10,7 @@ import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { Negotiated, NOT_NEGOTIATED, acceptOack, requestOptions } from "./options.js";
 import { DATA_HEADER_BYTES, ERROR_CODE, OPCODE, TftpOption, decode, encodeAck, encodeError, encodeRequest, errorText, wireBlock } from "./packet.js";
+import type { TransferLoss, WindowControl } from "./window.js";
 
 /** A number is a TFTP error code, from the server or sent by us (ERROR_CODE);
  *  the strings are failures of our own side. */
@@ -34,6 +35,10 @@ export interface TftpGetOptions {
   blksize?: number;
   /** Asked as windowsize (RFC 7440); 1 (lockstep) when absent or not granted. */
   windowsize?: number;
+  /** Asks its window (capped by `windowsize` when both are given), and is told what the
+   *  transfer saw (loss, the grant) when it ends, whether it completed or
+   *  not: the next request then asks less or more (./window.ts). */
+  window?: WindowControl;
   /** Ask for the file's size (RFC 2349) and check the bytes against it. */
   tsize?: boolean;
   /** Our first retransmission timeout, doubled on each retry; a whole number
@@ -83,6 +88,9 @@ export interface TftpGetResult {
   tsize?: number;
   blksize: number;
   windowsize: number;
+  /** Retransmission timeouts and gaps seen (./window.ts reads them). */
+  timeouts: number;
+  gaps: number;
 }
 
 export const CLIENT_TIMEOUT_DEFAULT_SEC = 1;
@@ -135,18 +143,27 @@ export async function tftpGet(opts: TftpGetOptions): Promise<TftpGetResult> {
   for (const [name, v] of [["maxBytes", opts.maxBytes], ["expectBytes", opts.expectBytes]] as const) {
     if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new RangeError(`${name} must be a whole number of bytes (got ${v})`);
   }
+  // With both, windowsize caps what the window control asks (a WAN budget
+  // that a large window would outrun, see host/wan/budget.ts).
+  if (opts.window !== undefined) opts = { ...opts, windowsize: Math.min(opts.window.window, opts.windowsize ?? opts.window.window) };
   const options = requestOptions(opts);
   // Checks the name and the 512-byte limit before anything is sent.
   encodeRequest("rrq", opts.file, "octet", options);
   if (opts.signal?.aborted) throw new TftpError("aborted", "transfer cancelled before it started", { cause: opts.signal.reason });
   const address = isIP(opts.host) !== 0 ? opts.host : (await lookup(opts.host, { verbatim: false })).address;
-  const first = await new Download(opts, address, options, retries, timeoutMs).run();
-  if (!(first instanceof Fallback)) return first;
-  // RFC 2347 section "Negotiation Protocol": a client whose options are
-  // refused may ask again without them.
-  const second = await new Download(opts, address, [], retries, timeoutMs).run();
-  if (second instanceof Fallback) throw new TftpError("protocol", second.reason);
-  return second;
+  let d = new Download(opts, address, options, retries, timeoutMs);
+  try {
+    const first = await d.run();
+    if (!(first instanceof Fallback)) return first;
+    // RFC 2347 section "Negotiation Protocol": a client whose options are
+    // refused may ask again without them.
+    d = new Download(opts, address, [], retries, timeoutMs);
+    const second = await d.run();
+    if (second instanceof Fallback) throw new TftpError("protocol", second.reason);
+    return second;
+  } finally {
+    opts.window?.report(d.loss());
+  }
 }
 
 /** The whole file in memory, never more than `maxBytes` of it
@@ -204,6 +221,9 @@ class Download {
   private gapAcked = false;
   private retriesLeft: number;
   private timeoutMs: number;
+  /** What the network did to this transfer (TftpGetResult, ./window.ts). */
+  private timeouts = 0;
+  private gaps = 0;
   /** The retransmission deadline counts from here (last send or progress). */
   private armedAtMs = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -224,6 +244,11 @@ class Download {
     this.timeoutMs = timeoutMs;
     this.retriesLeft = retries;
     this.socket = dgram.createSocket({ type: isIP(address) === 6 ? "udp6" : "udp4", recvBufferSize: RECEIVE_BUFFER_BYTES });
+  }
+
+  /** Loss seen so far and the window in force (1 until an OACK grants more). */
+  loss(): TransferLoss {
+    return { timeouts: this.timeouts, gaps: this.gaps, asked: this.opts.windowsize ?? 1, granted: this.peerPort < 0 ? undefined : this.terms.windowsize };
   }
 
   run(): Promise<TftpGetResult | Fallback> {
@@ -278,6 +303,7 @@ class Download {
     if (this.state === "request") {
       this.send(this.requestPkt, this.opts.port);
     } else {
+      this.timeouts++;
       // Lost DATA or a lost ACK look alike from here; acknowledging the last
       // in-order block covers both (RFC 7440 section 4: the sender resumes
       // after the block acknowledged).
@@ -413,6 +439,7 @@ class Download {
         // received in order, once, and the sender restarts after it.
         if (!this.gapAcked) {
           this.gapAcked = true;
+          this.gaps++;
           this.ackLastInOrder();
           this.arm();
         }
@@ -447,7 +474,7 @@ class Download {
       // the server must not log a complete transfer.
       this.consume(data, offset, () => {
         this.ackLastInOrder();
-        this.finish({ bytes: this.bytes, tsize, blksize, windowsize });
+        this.finish({ bytes: this.bytes, tsize, blksize, windowsize, timeouts: this.timeouts, gaps: this.gaps });
       });
       return;
     }

@@ -32,6 +32,14 @@ export interface TftpServerOptions {
   maxBlksize?: number;
   /** Called with one line per request, when it ends. */
   log?: (line: string) => void;
+  /** Tests: the share of DATA datagrams dropped instead of sent (0..1),
+   *  drawn from a generator seeded by `dataLossSeed`, so that a run is
+   *  repeatable. The windowed client's loss handling is tested with it. */
+  dataLoss?: number;
+  dataLossSeed?: number;
+  /** Told of every datagram of a transfer as it leaves the server (its
+   *  bytes, performance.now()): what a test measures a rate cap with. */
+  onSent?: (bytes: number, atMs: number) => void;
 }
 
 export interface TftpRequestRecord {
@@ -42,6 +50,15 @@ export interface TftpRequestRecord {
   atMs: number;
   /** Bytes sent, once the final block was acknowledged. */
   bytes?: number;
+  /** When the first DATA went out and when the request ended
+   *  (performance.now(), this process's clock): a test reads the rate the
+   *  server sent at from these, not from the client's word. */
+  firstDataMs?: number;
+  endMs?: number;
+  /** DATA payload bytes handed to the network so far, resends included. */
+  sentBytes?: number;
+  /** DATA datagrams dropped by `dataLoss`. */
+  dropped?: number;
   /** Why the request failed. */
   error?: string;
 }
@@ -202,6 +219,8 @@ export class TftpServer {
   stopping = false;
   private rootReal = "";
   private readonly maxBlksize: number;
+  /** xorshift32 state for `dataLoss` (0: no loss). */
+  private lossState: number;
 
   constructor(private readonly opts: TftpServerOptions) {
     const kbps = opts.wanKbps ?? 0;
@@ -213,6 +232,25 @@ export class TftpServer {
       throw new RangeError(`maxBlksize must be from ${BLKSIZE_MIN_BYTES} to ${BLKSIZE_MAX_BYTES} (got ${this.maxBlksize})`);
     }
     this.wan = new Wan(kbps, rttMs);
+    const loss = opts.dataLoss ?? 0;
+    if (!(loss >= 0 && loss < 1)) throw new RangeError(`dataLoss must be from 0 to below 1 (got ${loss})`);
+    this.lossState = loss > 0 ? (opts.dataLossSeed ?? 1) >>> 0 || 1 : 0;
+  }
+
+  /** @internal */
+  sent(bytes: number): void {
+    this.opts.onSent?.(bytes, performance.now());
+  }
+
+  /** @internal true when this DATA datagram is to be lost (dataLoss). */
+  dropThis(): boolean {
+    if (this.lossState === 0) return false;
+    let x = this.lossState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.lossState = x >>> 0 || 1;
+    return this.lossState / 0x1_0000_0000 < this.opts.dataLoss!;
   }
 
   get host(): string {
@@ -391,6 +429,7 @@ class Session {
     const wan = this.server.wan;
     if (!wan.active) {
       this.socket.send(pkt, this.client.port, this.client.address);
+      this.server.sent(pkt.length);
       this.armedAtMs = performance.now();
       return;
     }
@@ -399,6 +438,7 @@ class Session {
       this.queued--;
       if (this.state === "done") return;
       this.socket.send(pkt, this.client.port, this.client.address);
+      this.server.sent(pkt.length);
       this.armedAtMs = performance.now();
     });
   }
@@ -429,6 +469,12 @@ class Session {
       const pkt = Buffer.allocUnsafe(DATA_HEADER_BYTES + n);
       writeDataHeader(pkt, wireBlock(block));
       this.chunk.copy(pkt, DATA_HEADER_BYTES, at - this.chunkStart, at - this.chunkStart + n);
+      this.record.firstDataMs ??= performance.now();
+      this.record.sentBytes = (this.record.sentBytes ?? 0) + n;
+      if (this.server.dropThis()) {
+        this.record.dropped = (this.record.dropped ?? 0) + 1;
+        continue;
+      }
       this.transmit(pkt);
     }
     this.sentHigh = to;
@@ -578,7 +624,8 @@ class Session {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     const r = this.record;
-    const ms = performance.now() - this.startedMs;
+    r.endMs = performance.now();
+    const ms = r.endMs - this.startedMs;
     let line = `${new Date(r.atMs).toISOString()} ${r.client} RRQ ${r.file}`;
     const asked = this.options.map((o) => `${o.name}=${o.value}`).join(" ");
     if (asked) line += ` [${asked}]`;

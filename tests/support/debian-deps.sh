@@ -11,7 +11,9 @@
 # root or apt the tests that need them skip and say why.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
-clients=(tftp-hpa atftp curl rsyslog chromium tshark tcpdump)
+# nginx (issue 13): a real HTTP load server (tests/support/nginx.ts); Debian
+# 12's nginx-light is only nginx plus an echo module we do not use.
+clients=(tftp-hpa atftp curl rsyslog chromium tshark tcpdump nginx)
 # What in.tftpd and atftpd link against (ldd), as Debian packages.
 server_libs=(libwrap0 libpcre2-8-0)
 servers=(tftpd-hpa:usr/sbin/in.tftpd atftpd:usr/sbin/atftpd)

@@ -1,0 +1,74 @@
+// The roots of a subnet that are still fetching, as this phone hears them:
+// every ROOT_AD datagram (docs/PROTOCOL.md section 4.4) carries its sender's
+// strength, whose bit 30 (VERIFIED, section 3.3) is clear while that root
+// does not yet hold its file: it is then fetching from the load server and
+// takes a share of the WAN budget (./budget.ts).
+
+/** docs/PROTOCOL.md 4.1: "PF", version 1. */
+const MAGIC = 0x5046;
+const VERSION = 1;
+const T_ROOT_AD = 0x03;
+/** 4.4: header (8), strength (4), sizeBytes (4), n (1); candidates follow. */
+const ROOT_AD_MIN_BYTES = 17;
+const STRENGTH_VERIFIED = 1 << 30;
+const STRENGTH_CONFIRMED = 0x8000_0000;
+
+export interface RootAd {
+  xid: number;
+  strength: number;
+}
+
+/** A ROOT_AD's xid and strength, or undefined for anything else (other
+ *  types, short or foreign datagrams: the core validates the rest). */
+export function decodeRootAd(msg: Uint8Array): RootAd | undefined {
+  if (msg.length < ROOT_AD_MIN_BYTES) return undefined;
+  const v = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
+  if (v.getUint16(0) !== MAGIC || msg[2] !== VERSION || msg[3] !== T_ROOT_AD) return undefined;
+  const strength = v.getUint32(8);
+  // Section 4.4: a root's strength has bit 31 set; anything else is not a root.
+  if ((strength & STRENGTH_CONFIRMED) === 0) return undefined;
+  return { xid: v.getUint32(4), strength };
+}
+
+/** A ROOT_AD heard within this many of the board's root-ad intervals counts:
+ *  one lost datagram (UDP broadcast) must not double a root's share, and a
+ *  root that died or finished stops counting within three. */
+export const ROOT_HEARD_INTERVALS = 3;
+
+/** The other phones heard as roots still fetching, across all XIDs: one
+ *  phone that is root of several files counts once (its own fetches share
+ *  its share). */
+export class FetchingRoots {
+  /** address -> when last heard as an unverified root, and of which XIDs. */
+  private readonly heard = new Map<number, Map<number, number>>();
+
+  constructor(
+    private readonly self: number,
+    private readonly windowMs: number,
+  ) {
+    console.assert(windowMs > 0, "a positive window");
+  }
+
+  /** A ROOT_AD from `from`: a verified root no longer fetches that file. */
+  hear(from: number, ad: RootAd, nowMs: number): void {
+    if (from >>> 0 === this.self >>> 0) return; // our own broadcast, heard back
+    let xids = this.heard.get(from);
+    if ((ad.strength & STRENGTH_VERIFIED) !== 0) {
+      xids?.delete(ad.xid);
+      return;
+    }
+    if (xids === undefined) this.heard.set(from, (xids = new Map()));
+    xids.set(ad.xid, nowMs);
+  }
+
+  /** Other phones fetching now (heard within the window). */
+  count(nowMs: number): number {
+    let n = 0;
+    for (const [addr, xids] of this.heard) {
+      for (const [xid, at] of xids) if (nowMs - at > this.windowMs) xids.delete(xid);
+      if (xids.size === 0) this.heard.delete(addr);
+      else n++;
+    }
+    return n;
+  }
+}
