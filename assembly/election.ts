@@ -10,21 +10,31 @@
 // hierarchy hear each other's ROOT_AD; the weaker merges into the stronger's
 // tree, keeping its own subtree. Timers follow the vendor's console log
 // (FACTS.md): claim, Ad 1..4 every 250 ms, confirm ~1.25 s after the claim.
+//
+// Unlike the vendor, a first claimant fetches while it claims (a tentative
+// fetch, from Ad TENTATIVE_FETCH_AD on): the 1.25 s of claiming is 4 % of a 7961 load at
+// 2 Mbit/s, and the WAN is what a site waits for. Between claims of equal
+// holdings the older wins (strength.ts claimBeats), and the bytes a
+// claimant checks raise its strength, so a later claimant yields to it; a
+// claimant that yields drops its fetch at once and keeps what it checked
+// (docs/DESIGN.md). A successor election after a root loss does not fetch
+// until confirmed: there every orphan claims at once, and each would fetch
+// the same bytes.
 
 import * as cfg from "./config";
 import { newCandidates } from "./candidate";
 import { emit, EV_CLAIM, EV_CONFIRMED_ROOT, EV_FETCH, EV_ROOT_AD, EV_SOLICIT, EV_YIELD } from "./events";
 import { Hier, hierIndex, NO_STREAM, ROLE_CLAIMING, ROLE_DISCOVER, ROLE_JOINING, ROLE_ROOT } from "./hierarchy";
-import { CLAIM_ADS, CLAIM_WAIT_INTERVALS, JOIN_SPREAD_MS, MAX_WIRE_CANDIDATES, ROOT_AD_MIN_GAP_MS, SOLICIT_SUPPRESS_MS, SOLICITS_PER_ROUND } from "./limits";
+import { CLAIM_ADS, CLAIM_WAIT_INTERVALS, TENTATIVE_FETCH_AD, JOIN_SPREAD_MS, MAX_WIRE_CANDIDATES, ROOT_AD_MIN_GAP_MS, SOLICIT_SUPPRESS_MS, SOLICITS_PER_ROUND } from "./limits";
 import { BROADCAST_ADDR } from "./outbox";
 import { rngBelow } from "./rng";
 import { beginDatagram, finish } from "./send";
-import { stronger } from "./strength";
+import { claimBeats, holdsMore, stronger } from "./strength";
 import { markDirty } from "./dirty";
 import { addAdCandidates, dropLink, gatherSubtree, startJoinWalk, startSideWalk, walkFromAd } from "./tree";
 import { isAvoided, isSkeptical } from "./avoid";
 import { mergeBegin, mergeWanted } from "./merge";
-import { startFetch } from "./relay";
+import { closeServer, startFetch, transferOf } from "./relay";
 import { encodeClaim, encodeRootAd, encodeSolicit, Msg, T_CLAIM, T_ROOT_AD, T_SOLICIT } from "./wire";
 
 const adCands = newCandidates(MAX_WIRE_CANDIDATES);
@@ -46,11 +56,29 @@ export function enterDiscover(h: Hier, nowMs: f64, delayMs: u32, jitterMs: u32):
   h.phaseMs = nowMs + <f64>delayMs + <f64>rngBelow(jitterMs);
 }
 
-function enterClaiming(h: Hier, nowMs: f64): void {
+function enterClaiming(h: Hier, nowMs: f64, fetchNow: bool): void {
   h.role = ROLE_CLAIMING;
   h.ad = 0;
   sendClaim(h);
   h.phaseMs = nowMs + cfg.adIntervalMs;
+  h.firstClaim = fetchNow;
+  fetchTentatively(h, nowMs);
+}
+
+/** At its Ad TENTATIVE_FETCH_AD a first claimant that still stands starts
+ *  fetching (limits.ts says why then). A skeptical claimant's side walk
+ *  stands on the bytes it holds now: it fetches once confirmed, as after a
+ *  root loss. */
+function fetchTentatively(h: Hier, nowMs: f64): void {
+  if (!h.firstClaim || h.ad != TENTATIVE_FETCH_AD || h.verified || h.sideWalk || transferOf(h) == null) return;
+  emit(h.xid, EV_FETCH, 1, h.sizeBytes, h.heldBytes);
+  startFetch(h, hierIndex(h.xid), nowMs);
+}
+
+/** A claimant that yields gives its tentative fetch up; what it checked
+ *  stays, and its walk or next claim starts from there. */
+export function dropTentativeFetch(h: Hier, nowMs: f64): void {
+  if (h.role == ROLE_CLAIMING && h.server != NO_STREAM) closeServer(h, nowMs);
 }
 
 /** The successor election after our parent, the root, vanished: we claim at
@@ -59,7 +87,7 @@ export function claimAfterRootLoss(h: Hier, nowMs: f64): void {
   h.claimAddr = 0;
   h.claimStrength = 0;
   h.claimMs = -Infinity;
-  enterClaiming(h, nowMs);
+  enterClaiming(h, nowMs, false);
 }
 
 function sendClaim(h: Hier): void {
@@ -86,7 +114,8 @@ function confirmRoot(h: Hier, nowMs: f64): void {
   h.bestOutside.clear();
   h.nextMoveMs = Infinity;
   emit(h.xid, EV_CONFIRMED_ROOT, 0, h.strength(), 0);
-  if (!h.verified) {
+  // A tentative fetch goes on; otherwise the fetch starts now.
+  if (!h.verified && h.server == NO_STREAM) {
     emit(h.xid, EV_FETCH, 0, h.sizeBytes, h.heldBytes);
     startFetch(h, hierIndex(h.xid), nowMs);
   }
@@ -108,6 +137,7 @@ export function sendRootAd(h: Hier, nowMs: f64): void {
 /** Leaves election for the tree: the candidates of a ROOT_AD, with the root
  *  itself last as a hint (it knows its tree even when the list is stale). */
 function joinFromAd(h: Hier, src: u32, m: Msg, nowMs: f64): void {
+  dropTentativeFetch(h, nowMs);
   h.role = ROLE_JOINING;
   h.phaseMs = Infinity;
   walkFromAd(h, src, m);
@@ -115,6 +145,29 @@ function joinFromAd(h: Hier, src: u32, m: Msg, nowMs: f64): void {
   // the crowd so the first phones it asks are not swamped (the walk starts
   // in electionTimer).
   h.phaseMs = nowMs + <f64>rngBelow(JOIN_SPREAD_MS);
+}
+
+/** A rival claim (or, ad -1, a solicitation from a phone holding more than
+ *  we do) heard while we are not root. */
+function heardClaim(h: Hier, src: u32, strength: u32, ad: i32, nowMs: f64): void {
+  // Our own Ads will beat a claim that does not beat ours (or, not yet
+  // claiming, one holding less than we do).
+  if (!claimBeats(strength, src, ad, h.strength(), cfg.selfAddr, h.role == ROLE_CLAIMING ? h.ad : -1)) return;
+  const stale = nowMs - h.claimMs > claimWaitMs();
+  if (stale || h.claimAddr == src || stronger(strength, src, h.claimStrength, h.claimAddr)) {
+    h.claimAddr = src;
+    h.claimStrength = strength;
+    h.claimMs = nowMs;
+  }
+  if (h.role == ROLE_CLAIMING) {
+    emit(h.xid, EV_YIELD, 0, src, strength);
+    // Wait for the stronger claimant to confirm; its ROOT_AD lets us join.
+    // If it goes quiet, DISCOVER's timer re-evaluates and may claim again.
+    dropTentativeFetch(h, nowMs);
+    h.role = ROLE_DISCOVER;
+    h.solicits = SOLICITS_PER_ROUND;
+    h.phaseMs = nowMs + claimWaitMs();
+  }
 }
 
 /** A datagram for hierarchy `h` from `src` (never ourselves). */
@@ -126,6 +179,9 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
   if (m.type == T_SOLICIT) {
     h.heardSolicitMs = nowMs;
     if (h.role == ROLE_ROOT) h.rootAdWanted = true;
+    // A phone that holds more than we do will claim after its solicitations
+    // and win: waiting for it spares a tentative fetch it would end.
+    else if (holdsMore(m.strength, mine)) heardClaim(h, src, m.strength, -1, nowMs);
     return;
   }
   if (m.type == T_CLAIM) {
@@ -133,21 +189,7 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
       h.rootAdWanted = true; // tell the claimant a root exists
       return;
     }
-    if (!stronger(m.strength, src, mine, cfg.selfAddr)) return; // our own Ads will beat it
-    const stale = nowMs - h.claimMs > claimWaitMs();
-    if (stale || h.claimAddr == src || stronger(m.strength, src, h.claimStrength, h.claimAddr)) {
-      h.claimAddr = src;
-      h.claimStrength = m.strength;
-      h.claimMs = nowMs;
-    }
-    if (h.role == ROLE_CLAIMING) {
-      emit(h.xid, EV_YIELD, 0, src, m.strength);
-      // Wait for the stronger claimant to confirm; its ROOT_AD lets us join.
-      // If it goes quiet, DISCOVER's timer re-evaluates and may claim again.
-      h.role = ROLE_DISCOVER;
-      h.solicits = SOLICITS_PER_ROUND;
-      h.phaseMs = nowMs + claimWaitMs();
-    }
+    heardClaim(h, src, m.strength, <i32>m.ad, nowMs);
     return;
   }
   if (m.type == T_ROOT_AD) {
@@ -167,6 +209,10 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
       }
       return;
     }
+    // A claimant fetching tentatively gives its fetch up to no ROOT_AD: it
+    // confirms, and merges as a root does, its fetch kept until the other
+    // tree delivers (merge.ts). A forged ROOT_AD then costs no WAN bytes.
+    if (h.role == ROLE_CLAIMING && h.server != NO_STREAM) return;
     if (h.role == ROLE_DISCOVER || h.role == ROLE_CLAIMING) {
       if (isSkeptical(nowMs)) {
         skepticalWalk(h, src, m, nowMs);
@@ -184,6 +230,7 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
  *  up for it: forged ROOT_ADs then cannot keep a subnet from ever electing
  *  a root. An ACCEPT still attaches it at once. */
 function skepticalWalk(h: Hier, src: u32, m: Msg, nowMs: f64): void {
+  dropTentativeFetch(h, nowMs); // the walk's JOIN asks from the checked bytes
   if (h.sideWalk) {
     addAdCandidates(h, src, m); // one walk at a time: it tries these next
     return;
@@ -223,12 +270,12 @@ export function electionTimer(h: Hier, nowMs: f64): void {
       h.phaseMs = nowMs + cfg.adIntervalMs;
       return;
     }
-    // A stronger phone is claiming: give it time to confirm.
-    if (h.claimAddr != 0 && nowMs < h.claimMs + claimWaitMs() && stronger(h.claimStrength, h.claimAddr, h.strength(), cfg.selfAddr)) {
+    // A claim that beats ours is standing: give it time to confirm.
+    if (h.claimAddr != 0 && nowMs < h.claimMs + claimWaitMs() && claimBeats(h.claimStrength, h.claimAddr, 0, h.strength(), cfg.selfAddr, -1)) {
       h.phaseMs = h.claimMs + claimWaitMs();
       return;
     }
-    enterClaiming(h, nowMs);
+    enterClaiming(h, nowMs, true);
     return;
   }
   if (h.role == ROLE_CLAIMING) {
@@ -236,6 +283,7 @@ export function electionTimer(h: Hier, nowMs: f64): void {
       h.ad++;
       sendClaim(h);
       h.phaseMs = nowMs + cfg.adIntervalMs;
+      fetchTentatively(h, nowMs);
       return;
     }
     confirmRoot(h, nowMs);

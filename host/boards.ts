@@ -35,6 +35,16 @@ export function boardTftpWindowMax(board: Board): number {
   return w;
 }
 
+/** assembly/config.ts: the transfers a core runs at once when its board
+ *  names none (issue 14 generates such numbers from the core). */
+const CORE_DEFAULT_TRANSFERS = 4;
+
+/** The server fetches a phone of this board may run at once: what a WAN
+ *  budget splits a root's TFTP window by (host/wan/budget.ts). */
+export function boardMaxTransfers(board: Board): number {
+  return board.core.maxTransfers ?? CORE_DEFAULT_TRANSFERS;
+}
+
 /** A chain longer than this is a loop or a mistake. */
 const MAX_INHERIT_DEPTH = 8;
 

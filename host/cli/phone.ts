@@ -7,6 +7,7 @@ import { failureLine } from "../phone/errors.js";
 import { parseHttpServer } from "../load/config.js";
 import { bootedLoad, PhoneProgress, phoneJson } from "./phone-report.js";
 import { PHONE_DEFAULTS, runPhone } from "../phone/phone.js";
+import { POWER_ON_READY_LINE, waitForPowerOn } from "../phone/power-on.js";
 import { WAN_KBPS_MAX_LIMIT } from "../load/config.js";
 import { TtyProgress } from "../log/progress.js";
 import { choiceOption, flagOption, hostPortOption, HostPort, intOption, numOption, onRun, Out, pfsCommand, required, runAlone, textOption, UsageError , para } from "./args.js";
@@ -30,9 +31,11 @@ active). Make a flash image with 'pfs flash format'.`;
 
 /** How the phone shows each component's progress (--progress). */
 const PROGRESS_CHOICES = ["auto", "bars", "lines"] as const;
+const POWER_ON_CHOICES = ["now", "stdin"] as const;
 
 export interface PhoneOpts {
   progress: (typeof PROGRESS_CHOICES)[number];
+  powerOn: (typeof POWER_ON_CHOICES)[number];
   mac: string;
   model: string;
   tftp: HostPort;
@@ -75,6 +78,7 @@ export function phoneCli(out: Out): Command {
     .addOption(textOption("--load-url <url>", "fetch components over HTTP from this base URL (the file name appended), TFTP the fallback (docs/LOADS.md); overrides <httpServer> of its configuration", { shown: "the configuration's <httpServer>, else TFTP only" }))
     .addOption(hostPortOption("--log-server <host:port>", "send every console line as RFC 5424 syslog over UDP here (docs/LOGGING.md); overrides <logServer> of its configuration", { defaultPort: 514, dflt: { shown: "the configuration's <logServer>, else none" } }))
     .addOption(flagOption("--json", "stdout is one JSON object at the end: mac, ip, model, loads before and after, exit, outcome, seconds, components (console lines go to stderr)"));
+  cmd.addOption(choiceOption("--power-on <when>", `now; or stdin: load everything first, print '${POWER_ON_READY_LINE}' on stderr and boot on the first line read from stdin (a fleet powers its phones on together, docs/SITE.md)`, POWER_ON_CHOICES, "now"));
   cmd.addOption(choiceOption("--progress <how>", "bars: a live bar per component (a terminal only); lines: the plain progress lines; auto: bars when stdout is a terminal", PROGRESS_CHOICES, "auto"));
   return onRun<PhoneOpts>(cmd, (o) => phoneRun(o, out));
 }
@@ -127,6 +131,7 @@ async function phoneRunPlain(o: PhoneOpts, out: Out, onFailure?: (line: string) 
   const tty = o.progress === "bars" || (o.progress === "auto" && process.stdout.isTTY === true);
   if (tty && process.stdout.isTTY !== true) throw new UsageError("--progress bars needs stdout to be a terminal");
   const progress = tty ? new TtyProgress(process.stdout, out) : undefined;
+  if (o.powerOn === "stdin") await waitForPowerOn();
   try {
     return await runPhone({
       progress,

@@ -5,7 +5,7 @@
 import { Command } from "commander";
 import { presetNames } from "../load/presets.js";
 import { MAX_FLEET_MODELS } from "../phone/fleet.js";
-import { SITE_SOURCES, SiteResult, SiteSource, runSite } from "../site/site.js";
+import { SITE_BOOT_GAP_MS, SITE_SOURCES, SiteResult, SiteSource, runSite } from "../site/site.js";
 import { whyNoNetns } from "../site/netns.js";
 import { choiceOption, flagOption, intOption, numOption, onRun, Out, para, pfsCommand, required, runAlone, textOption } from "./args.js";
 import { FLEET_LINGER_SEC } from "./fleet.js";
@@ -42,6 +42,9 @@ interface SiteOpts {
   killRoot?: boolean;
   keep?: string;
   json?: boolean;
+  verbose?: boolean;
+  bootGapMs: number;
+  wanKbpsMax?: number;
 }
 
 export function siteCli(out: Out): Command {
@@ -57,6 +60,9 @@ export function siteCli(out: Out): Command {
     .addOption(numOption("--linger <s>", "seconds each phone serves peers after its upgrade", { min: 0, max: MAX_LINGER_SEC }, FLEET_LINGER_SEC))
     .addOption(flagOption("--kill-root", "kill the first root of the largest component half way through it (it powers up again 2 s later)"))
     .addOption(textOption("--keep <dir>", "keep the flash images and the server's root in DIR", { shown: "a temporary folder, removed at the end" }))
+    .addOption(numOption("--wan-kbps-max <kbps>", "a WAN budget for the phones' roots, kbit/s of payload (<wanKbpsMax> in their configurations, docs/WAN.md)", WAN_KBPS_RANGE, { shown: "no cap" }))
+    .addOption(numOption("--boot-gap-ms <ms>", "start phone i i x this many ms after the first (60 processes booting at once on a machine of few cores starve each other; docs/SITE.md)", { min: 0, max: 1000 }, SITE_BOOT_GAP_MS))
+    .addOption(flagOption("--verbose", "print every phone's console lines as they come"))
     .addOption(flagOption("--json", "stdout is one JSON object at the end with every figure (progress goes to stderr)"));
   return onRun<SiteOpts>(cmd, (o) => siteRun(o, out));
 }
@@ -70,7 +76,7 @@ export async function siteRun(o: SiteOpts, stdout: Out): Promise<number> {
   const out: Out = o.json ? (line) => process.stderr.write(line + "\n") : stdout;
   const r = await runSite({
     phones: o.phones, models: o.models, load: o.load, wanKbps: o.wanKbps, wanRttMs: o.wanRttMs, source: o.source,
-    tftpWindow: o.tftpWindow, lingerSec: o.linger, killRoot: o.killRoot === true, workDir: o.keep, out,
+    tftpWindow: o.tftpWindow, lingerSec: o.linger, killRoot: o.killRoot === true, workDir: o.keep, verbose: o.verbose === true, bootGapMs: o.bootGapMs, wanKbpsMax: o.wanKbpsMax, out,
   });
   if (o.json) stdout(JSON.stringify(siteJson(r)));
   else for (const line of siteReport(r)) out(line);
@@ -95,6 +101,7 @@ export function siteReport(r: SiteResult): string[] {
     `limitMs  ${r.limitMs.toFixed(0)} (${s(r.limitMs)}): ${r.allLoadsBytes} bytes over ${r.wanKbps} kbit/s plus ${r.wanRttMs} ms`,
     `WAN (tbf, Ethernet frames): down ${r.fleet.wan.down.bytes} bytes in ${r.fleet.wan.down.packets} packets (${r.fleet.wan.down.dropped} dropped) = ${(r.fleet.wan.down.bytes / r.allLoadsBytes).toFixed(4)} x the load(s); up ${r.fleet.wan.up.bytes} bytes in ${r.fleet.wan.up.packets} packets`,
     `  besides the load the phones had to read ${r.metadataBytes} bytes (configurations, indexes, block lists)`,
+    `  highest payload rate down the WAN over 10 s: ${r.fleet.wanMaxKbps10s ?? "-"} kbit/s${r.wanKbpsMax === null ? "" : ` (budget ${r.wanKbpsMax})`}`,
     "server reads per file (the servers' own records, fleet run):",
   ];
   for (const [file, f] of Object.entries(r.fleet.reads).sort(([a], [b]) => a.localeCompare(b))) {

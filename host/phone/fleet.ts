@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadBoard } from "../boards.js";
+import { POWER_ON_READY_LINE } from "./power-on.js";
 import { AbStore } from "../flash/ab-store.js";
 import { FileDevice } from "../flash/file-device.js";
 import { boardLayout, layoutBytes } from "../flash/layout.js";
@@ -85,6 +86,13 @@ export interface FleetRunOptions {
    *  startAfterMs after that (tests: late joiners boot a while after the
    *  first phones finished). */
   startWhen?: (index: number) => Promise<void> | undefined;
+  /** Start every (Node) phone's process first, loaded and held (`pfs phone
+   *  --power-on stdin`), then power phone i on `gapMs` x i after the first:
+   *  on a machine of few cores, N processes starting Node at once starve
+   *  each other, which real phones, each with a CPU of its own, do not
+   *  (docs/SITE.md). `onPowerOn` is called as the first powers on. Phones
+   *  started again after a kill boot at once. */
+  powerOn?: { gapMs: number; onPowerOn: () => void };
   /** Every phone sends its syslog here (`--log-server host:port`,
    *  docs/LOGGING.md). */
   logServer?: { host: string; port: number };
@@ -212,7 +220,8 @@ async function runIn(dir: string, o: FleetRunOptions): Promise<FleetRunResult> {
     if (!o.verbose) o.out(progressLine(phones, started));
   }, 2000);
   try {
-    await Promise.all(phones.map((p) => runOne(p, o, tftp!, p.flash, started)));
+    const barrier = o.powerOn === undefined ? null : new PowerOnBarrier(phones.filter((p) => !p.native).length, o.powerOn.gapMs, o.powerOn.onPowerOn);
+    await Promise.all(phones.map((p) => runOne(p, o, tftp!, p.flash, started, barrier)));
   } finally {
     clearInterval(view);
     await server?.stop();
@@ -227,7 +236,31 @@ async function runIn(dir: string, o: FleetRunOptions): Promise<FleetRunResult> {
   return { phones, requests, reads, wallMs: Date.now() - started };
 }
 
-function runOne(p: PhoneRun, o: FleetRunOptions, tftp: { host: string; port: number }, flash: string, started: number): Promise<void> {
+/** Holds the phones that printed POWER_ON_READY_LINE until all `count` have,
+ *  then writes each its power-on line, in the order of their index, `gapMs`
+ *  apart. */
+class PowerOnBarrier {
+  private readonly held = new Map<number, NodeJS.WritableStream>();
+
+  constructor(
+    private readonly count: number,
+    private readonly gapMs: number,
+    private readonly onPowerOn: () => void,
+  ) {}
+
+  ready(index: number, stdin: NodeJS.WritableStream): void {
+    console.assert(!this.held.has(index), "each phone is ready once");
+    this.held.set(index, stdin);
+    if (this.held.size !== this.count) return;
+    this.onPowerOn();
+    [...this.held].sort(([a], [b]) => a - b).forEach(([, w], i) => {
+      if (i === 0 || this.gapMs === 0) w.write("on\n");
+      else setTimeout(() => w.write("on\n"), i * this.gapMs);
+    });
+  }
+}
+
+function runOne(p: PhoneRun, o: FleetRunOptions, tftp: { host: string; port: number }, flash: string, started: number, barrier: PowerOnBarrier | null): Promise<void> {
   const program = p.native ? [o.native!.bin] : [process.execPath, PFS_BIN, "phone"];
   const [cmd, ...args] = [
     ...(o.net?.wrap(p.index) ?? []), ...program, "--mac", p.mac, "--model", p.model, "--tftp", `${tftp.host}:${tftp.port}`, "--flash", flash,
@@ -240,7 +273,8 @@ function runOne(p: PhoneRun, o: FleetRunOptions, tftp: { host: string; port: num
   return new Promise((resolve) => {
     const start = () => {
       p.starts++;
-      const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+      const held = barrier !== null && !p.native && p.starts === 1;
+      const child = spawn(cmd, held ? [...args, "--power-on", "stdin"] : args, { stdio: [held ? "pipe" : "ignore", "pipe", "pipe"] });
       p.pid = child.pid;
       let running = true;
       p.kill = () => {
@@ -258,6 +292,10 @@ function runOne(p: PhoneRun, o: FleetRunOptions, tftp: { host: string; port: num
         while ((nl = buf.indexOf("\n")) >= 0) {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
+          if (held && line === POWER_ON_READY_LINE) {
+            barrier!.ready(p.index, child.stdin!);
+            continue;
+          }
           p.lines.push(line);
           if (o.verbose) o.out(`${p.bind.padEnd(12)} ${line}`);
           const m = / DLoad: (\S+) +(\d+)% (\d+) KB (PFS|direct)$/.exec(line);
@@ -265,8 +303,8 @@ function runOne(p: PhoneRun, o: FleetRunOptions, tftp: { host: string; port: num
           o.onLine?.(p, line);
         }
       };
-      child.stdout.on("data", take);
-      child.stderr.on("data", take);
+      child.stdout!.on("data", take);
+      child.stderr!.on("data", take);
       child.on("close", (code, signal) => {
         running = false;
         p.exit = code ?? (signal === "SIGKILL" ? 137 : 1);

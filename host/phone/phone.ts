@@ -9,7 +9,7 @@
 
 import { existsSync } from "node:fs";
 import { Ev, NEED_DIRECT, NEED_RELAY } from "../core/abi.js";
-import { Board, boardTftpWindowMax, loadBoard } from "../boards.js";
+import { Board, boardMaxTransfers, boardTftpWindowMax, loadBoard } from "../boards.js";
 import { AbStore, Update } from "../flash/ab-store.js";
 import { FileDevice } from "../flash/file-device.js";
 import { IoFaultDevice, type IoFault } from "../flash/io-fault-device.js";
@@ -23,7 +23,7 @@ import type { TtyProgress } from "../log/progress.js";
 import { CLIENT_TIMEOUT_DEFAULT_MS, tftpGet, tftpGetBuffer } from "../tftp/client.js";
 import { SERVER_TIMEOUT_ASK_SEC, WindowControl } from "../tftp/window.js";
 import { WanBudget } from "../wan/budget.js";
-import { decodeRootAd, FetchingRoots, ROOT_HEARD_INTERVALS } from "../wan/root-ads.js";
+import { CLAIM_HEARD_INTERVALS, decodeClaim, decodeRootAd, FetchingRoots, ROOT_HEARD_INTERVALS } from "../wan/root-ads.js";
 import { bootLoop, confirmIfTrial, REBOOT, type BootOutcome, type Say } from "./boot-flow.js";
 import { ROLE_NAMES, type ComponentState } from "../view/report.js";
 import { BoardError, CoreFailure, failureLine, flashError, FlashImageError, flashStep, PhoneError, SocketError, StallError } from "./errors.js";
@@ -268,7 +268,7 @@ async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, b
   async function fetchRange(c: Component, file: string, base: number, from: number, end: number, sink: (chunk: Uint8Array) => Promise<void>, signal: AbortSignal) {
     await tftpGet({
       host: loadServer.host, port: loadServer.port, file, blksize: o.tftpBlksize, tsize: true,
-      window: wan.window, windowsize: wan.budget?.windowCap(o.tftpBlksize, board.core.maxTransfers ?? CORE_DEFAULT_TRANSFERS, SERVER_TIMEOUT_ASK_SEC * 1000),
+      window: wan.window, windowsize: wan.budget?.windowCap(o.tftpBlksize, boardMaxTransfers(board), SERVER_TIMEOUT_ASK_SEC * 1000),
       timeoutSec: SERVER_TIMEOUT_ASK_SEC, timeoutMs: CLIENT_TIMEOUT_DEFAULT_MS,
       localAddress: o.bind, signal, expectBytes: end - base,
       onData: async (chunk, offset) => {
@@ -409,22 +409,21 @@ function wanPacing(o: PhoneOptions, board: Board, configKbps: number | undefined
   const kbps = o.wanKbpsMax ?? configKbps;
   if (kbps === undefined) return { window, budget: undefined, hear: () => {} };
   const adMs = board.core.rootAdIntervalMs ?? CORE_DEFAULT_ROOT_AD_MS;
-  const roots = new FetchingRoots(ipToU32(o.bind), ROOT_HEARD_INTERVALS * adMs);
+  const roots = new FetchingRoots(ipToU32(o.bind), ROOT_HEARD_INTERVALS * adMs, CLAIM_HEARD_INTERVALS * (board.core.adIntervalMs ?? CORE_DEFAULT_AD_MS));
   say(`WAN budget ${kbps} kbit/s, shared by the roots fetching at once`);
   return {
     window, budget: new WanBudget({ kbpsMax: kbps, roots }),
     hear: (src, msg) => {
-      const ad = decodeRootAd(msg);
+      const ad = decodeRootAd(msg) ?? decodeClaim(msg);
       if (ad !== undefined) roots.hear(src, ad, performance.now());
     },
   };
 }
 
-/** The core's transfers at once (assembly/config.ts) for a board that names none. */
-const CORE_DEFAULT_TRANSFERS = 5;
-
 /** The core's root-ad interval (assembly/config.ts) for a board that names none. */
 const CORE_DEFAULT_ROOT_AD_MS = 2000;
+/** The core's advertisement interval (assembly/config.ts) for a board that names none. */
+const CORE_DEFAULT_AD_MS = 250;
 
 /** The core's default linger (assembly/config.ts) for a board that names none. */
 const CORE_DEFAULT_LINGER_MS = 600_000;

@@ -4,7 +4,7 @@
 // healed phase runs until the checkers have passed for stableMs on end, or
 // until a time limit. Everything derives from one seed.
 
-import { boardTftpWindowMax, listBoards, loadBoard } from "../boards.js";
+import { boardMaxTransfers, boardTftpWindowMax, listBoards, loadBoard } from "../boards.js";
 import { CFG_NONE, Ev, NEED_DIRECT, NEED_RELAY, NEED_STORE_FORWARD, NEED_VERIFIED, Role } from "../core/abi.js";
 import { RelayFile } from "../load/blocklist.js";
 import { getPreset, Preset, presetFiles } from "../load/presets.js";
@@ -299,7 +299,7 @@ export class Fleet {
       flashWriteBytesPerSec: flash.writeBytesPerSec ?? 2_000_000,
       flashReadBytesPerSec: flash.readBytesPerSec ?? 20_000_000,
       wan: { bitsPerSec: o.wanKbps * 1000, rttMs: o.wanRttMs, blksize: o.tftpBlksize, window: o.tftpWindow === "max" ? boardTftpWindowMax(board) : o.tftpWindow,
-        source: o.source, capBitsPerSec: o.wanKbpsMax * 1000 },
+        source: o.source, capBitsPerSec: o.wanKbpsMax * 1000, fetchesAtOnce: boardMaxTransfers(board) },
     };
     // Each model's board, or the one asked for. Without a load the cores
     // need no relay buffers: a 10,000-phone run then fits this machine.
@@ -359,7 +359,10 @@ export class Fleet {
               if (x.hierRole(slot) === Role.Root) counts.rootCrashesDone++;
               continue;
             }
-            if (x.hierRole(slot) === Role.Root) counts.rootCrashesMidFile++;
+            // A claimant fetching while it claims (assembly/election.ts) is a
+            // root as far as the WAN is concerned: its successor starts over.
+            const role = x.hierRole(slot);
+            if (role === Role.Root || role === Role.Claiming) counts.rootCrashesMidFile++;
             else if (x.hierChild(slot, 0) !== 0 || x.hierChild(slot, 1) !== 0) counts.interiorCrashesMidFile++;
           }
           world.crash(p, rst);

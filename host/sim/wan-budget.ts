@@ -6,20 +6,21 @@
 // verified, plus itself; the simulator counts the phones with a server
 // fetch open now, which is what those ROOT_ADs stand for, without their lag.
 
+import { budgetWindowCap } from "../wan/budget.js";
+import { SERVER_TIMEOUT_ASK_SEC } from "../tftp/window.js";
+
 /** What the real phone lets a root take at once beyond its rate: one block
  *  and its headers, twice (host/wan/budget.ts BUDGET_BURST_BYTES). */
 const BURST_BYTES = 3000;
-/** A paced window must drain within this share of the server's
- *  retransmission timeout (1 s: tftpd-hpa, atftpd, ours), as in
- *  host/wan/budget.ts: else the server sends it again while the ACK waits. */
-const WINDOW_DRAIN_MS = 500;
 
 export class SimBudget {
   /** Each root's theoretical arrival time (GCRA), ms. */
   private readonly tatMs = new Map<number, number>();
 
-  constructor(readonly capBitsPerSec: number) {
-    console.assert(capBitsPerSec > 0, "a budget caps at a positive rate");
+  /** `fetchesAtOnce`: the board's maxTransfers, which the phone splits its
+   *  window cap by (host/wan/budget.ts windowCap). */
+  constructor(readonly capBitsPerSec: number, private readonly fetchesAtOnce: number) {
+    console.assert(capBitsPerSec > 0 && fetchesAtOnce >= 1, "a budget caps at a positive rate");
   }
 
   /** One root's rate now, bytes per ms. */
@@ -39,9 +40,10 @@ export class SimBudget {
     return startMs;
   }
 
-  /** The largest TFTP window the root's share drains in WINDOW_DRAIN_MS. */
+  /** The largest TFTP window the root asks under its share: the phone's
+   *  own rule, with the server timeout the phone asks (host/tftp/window.ts). */
   tftpWindowCap(blksize: number, rootsFetching: number): number {
-    return Math.max(1, Math.floor((this.rateBytesPerMs(rootsFetching) * WINDOW_DRAIN_MS) / blksize));
+    return budgetWindowCap(this.rateBytesPerMs(rootsFetching), blksize, this.fetchesAtOnce, SERVER_TIMEOUT_ASK_SEC * 1000);
   }
 
   /** The receive window a paced HTTP reader keeps: two round trips of its

@@ -17,6 +17,8 @@ export interface WanOptions {
   window: number;
   /** The WAN budget for the whole subnet, bit/s; 0: no cap. */
   capBitsPerSec: number;
+  /** The board's transfers at once, which a root's window cap is split by. */
+  fetchesAtOnce: number;
 }
 
 export interface WanFetch {

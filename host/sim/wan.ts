@@ -27,7 +27,7 @@ export interface Wan {
 }
 
 export function newWan(wan: WanOptions): Wan {
-  return { link: { freeAtMs: 0, meter: new WanMeter() }, budget: wan.capBitsPerSec > 0 ? new SimBudget(wan.capBitsPerSec) : null };
+  return { link: { freeAtMs: 0, meter: new WanMeter() }, budget: wan.capBitsPerSec > 0 ? new SimBudget(wan.capBitsPerSec, wan.fetchesAtOnce) : null };
 }
 
 /** Sizes the next round of `job`, started at `nowMs`, and returns when its

@@ -23,6 +23,7 @@ import { RELAY_READY_LINE, RelaySpec } from "./relay-main.js";
 import { RECORDS_COMMAND, SERVER_READY_LINE, ServerRecords, ServerSpec } from "./server-main.js";
 import { makeSiteNet, SiteNet, wanDelta, WanCounters } from "./site-net.js";
 import { siteReads, SiteReads } from "./site-reads.js";
+import { HEADER_BYTES, WanRateMeter } from "./wan-rate.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RELAY_MAIN = join(here, "relay-main.js");
@@ -43,6 +44,14 @@ const RESTART_AFTER_MS = 2_000;
 /** A phone reads its configuration at boot and again when the new load
  *  comes up on trial (that read is what confirms it). */
 export const CONFIG_READS_PER_UPGRADE = 2;
+/** Phone i starts i x this many ms after the first, by default. Measured on
+ *  a 2-core machine: 60 phone processes started at once starve each other
+ *  for seconds while they boot (each loads Node and compiles the core), the
+ *  late ones miss the early ones' election, and the file's elections split
+ *  (many roots, 2.9 x the load down the WAN over HTTP, 2.0 x over TFTP);
+ *  150 ms apart, one root per file and 1.0 x. Real phones each have a CPU of
+ *  their own; their boots spread over seconds anyway (DHCP, the config). */
+export const SITE_BOOT_GAP_MS = 150;
 /** What a phone prints when its new load is in flash and active. */
 const DONE_LINE = / DLoad: load \S+ verified in flash and active /;
 
@@ -65,12 +74,22 @@ export interface SiteOptions {
   beforeRuns?: (net: SiteNet) => Promise<void>;
   /** Keep the work folder (flash images, root) here instead of a temporary one. */
   workDir?: string;
+  /** Every phone's console lines as they come, through `out`. */
+  verbose?: boolean;
+  /** A WAN budget, kbit/s of payload, written as <wanKbpsMax> in every
+   *  phone's configuration (docs/WAN.md); undefined: none. */
+  wanKbpsMax?: number;
+  /** Phone i starts i x this many ms after the first (SITE_BOOT_GAP_MS). */
+  bootGapMs?: number;
 }
 
 export interface RunFigures {
   /** From the start of the run to the last phone's load verified in flash. */
   doneMs: number;
   wan: WanCounters;
+  /** The highest payload rate down the WAN over any 10 s, from tbf's
+   *  counters (./wan-rate.ts), kbit/s; null: a run shorter than that. */
+  wanMaxKbps10s: number | null;
   reads: SiteReads;
 }
 
@@ -85,6 +104,7 @@ export interface SiteResult {
   wanRttMs: number;
   source: SiteSource;
   tftpWindow: number;
+  wanKbpsMax: number | null;
   /** allLoadsBytes over the WAN's rate, plus one round trip. */
   limitMs: number;
   single: RunFigures;
@@ -126,7 +146,7 @@ export async function runSite(o: SiteOptions): Promise<SiteResult> {
     const allLoadsBytes = loadBytes * o.models;
     return {
       phones: o.phones, models: o.models, load: o.load, loadBytes, allLoadsBytes,
-      wanKbps: o.wanKbps, wanRttMs: o.wanRttMs, source: o.source, tftpWindow: o.tftpWindow,
+      wanKbps: o.wanKbps, wanRttMs: o.wanRttMs, source: o.source, tftpWindow: o.tftpWindow, wanKbpsMax: o.wanKbpsMax ?? null,
       limitMs: (allLoadsBytes * 8) / o.wanKbps + o.wanRttMs,
       single: single.figures, fleet: fleet.figures,
       metadataBytes: metadata,
@@ -175,6 +195,7 @@ function writeRoot(root: string, o: SiteOptions, gateway: string, phones: number
     const r = makeTftpRoot({
       outDir: root, model, preset: o.load, macs, pfs: { enterprise: pfs },
       httpServer: o.source === "http" ? `http://${gateway}:${SITE_HTTP_PORT}/` : undefined,
+      wanKbpsMax: o.wanKbpsMax,
     });
     const size = (name: string) => r.files.find((f) => f.name === name)?.sizeBytes ?? 0;
     const configs = r.phones.reduce((sum, p) => sum + size(p.file), 0);
@@ -191,24 +212,29 @@ async function timedRun(net: SiteNet, o: SiteOptions, root: string, phones: numb
   Promise<{ figures: RunFigures; run: FleetRunResult; killed: { mac: string; file: string } | null }> {
   const before = await records();
   const wanBefore = net.wanCounters();
+  const rate = new WanRateMeter(() => net.wanCounters().down, HEADER_BYTES[o.source]);
   const doneAt = new Map<number, number>();
   const killer = pfs && o.killRoot === true ? rootKiller(o.load) : null;
-  const started = performance.now();
+  let started = performance.now();
   const run = await runFleetProcesses({
     phones, models: o.models, load: o.load, root, tftp: { host: net.gateway.addr, port: SITE_TFTP_PORT },
-    port: PFS_PORT, lingerSec: pfs ? o.lingerSec : 0, pfs, tftpWindow: o.tftpWindow, verbose: false, out: o.out,
+    port: PFS_PORT, lingerSec: pfs ? o.lingerSec : 0, pfs, tftpWindow: o.tftpWindow, verbose: o.verbose === true, out: o.out,
     workDir: join(dirname(root), pfs ? "fleet" : "single"),
     restartKilledAfterMs: killer === null ? undefined : RESTART_AFTER_MS,
+    // Loaded first, then powered on a boot gap apart: the run's time starts
+    // as the first powers on.
+    powerOn: { gapMs: o.bootGapMs ?? SITE_BOOT_GAP_MS, onPowerOn: () => (started = performance.now()) },
     net: { binds: net.lan.hosts.map((h) => h.addr), broadcast: net.lan.broadcast, wrap: (i) => net.lan.exec(i), serverHost: net.gateway.addr },
     onLine: (p, line) => {
       if (DONE_LINE.test(line) && !doneAt.has(p.index)) doneAt.set(p.index, performance.now() - started);
       killer?.(p, line);
     },
   });
+  const wanMaxKbps10s = rate.stop();
   const wan = wanDelta(wanBefore, net.wanCounters());
   const after = await records();
   const doneMs = doneAt.size === phones ? Math.max(...doneAt.values()) : Number.NaN;
-  return { figures: { doneMs, wan, reads: siteReads(before, after) }, run, killed: killer?.killed() ?? null };
+  return { figures: { doneMs, wan, wanMaxKbps10s, reads: siteReads(before, after) }, run, killed: killer?.killed() ?? null };
 }
 
 /** Kills the first root of the load's largest component once it holds

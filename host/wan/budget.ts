@@ -81,8 +81,14 @@ export class WanBudget {
    *  a window is fixed for its request (RFC 7440), and fetches that start
    *  later would slow the ones asked before past the server's timeout. */
   windowCap(blksize: number, fetchesAtOnce: number, serverTimeoutMs = SERVER_TIMEOUT_ASSUMED_MS): number {
-    console.assert(blksize > 0 && fetchesAtOnce >= 1 && serverTimeoutMs > 0);
-    const ms = Math.min(WINDOW_PACE_MS, serverTimeoutMs * WINDOW_TIMEOUT_SHARE) / fetchesAtOnce;
-    return Math.max(1, Math.floor((this.rate() * ms) / blksize));
+    return budgetWindowCap(this.rate(), blksize, fetchesAtOnce, serverTimeoutMs);
   }
+}
+
+/** windowCap for a share of `bytesPerMs`: the one rule, for the phone and
+ *  for the simulator's model of it (host/sim/wan-budget.ts). */
+export function budgetWindowCap(bytesPerMs: number, blksize: number, fetchesAtOnce: number, serverTimeoutMs: number): number {
+  console.assert(bytesPerMs > 0 && blksize > 0 && fetchesAtOnce >= 1 && serverTimeoutMs > 0);
+  const ms = Math.min(WINDOW_PACE_MS, serverTimeoutMs * WINDOW_TIMEOUT_SHARE) / fetchesAtOnce;
+  return Math.max(1, Math.floor((bytesPerMs * ms) / blksize));
 }

@@ -93,3 +93,29 @@ test("a site of 12 phones behind a shaped WAN with held round trips: every phone
   assert.ok(ratio >= 1.0 && ratio <= 1.01, `the WAN carried ${down.bytes} bytes in ${down.packets} frames (${down.dropped} dropped): ${ratio.toFixed(4)} x the loads beyond headers and ${r.metadataBytes} bytes of configurations, indexes and block lists`);
   assert.ok(r.fleet.wan.up.bytes < r.allLoadsBytes / 10, `the site sent ${r.fleet.wan.up.bytes} bytes up the WAN: more than acknowledgements`);
 });
+
+// The WAN budget on real sockets (issue 13 §3), measured at the link: tbf's
+// counters sampled every second (host/site/wan-rate.ts), the highest payload
+// rate over any 10 s, while two models' roots fetch at once.
+const BUDGET_KBPS = 1000;
+/** What the pacing may run over the cap by: its burst allowance and the
+ *  sampling's edges (the simulator's check allows the same, wan-models.test.ts). */
+const BUDGET_SLACK = 0.03;
+
+test("a site under a WAN budget: two models' roots together stay under the cap at the link, and use it", async (t) => {
+  const why = whyNoNetns();
+  if (why !== null) {
+    t.skip(why);
+    return;
+  }
+  const r = await runSite({
+    phones: PHONES, models: MODELS, load: LOAD, wanKbps: WAN_KBPS, wanRttMs: RTT_MS, source: "tftp",
+    tftpWindow: 32, lingerSec: 3, wanKbpsMax: BUDGET_KBPS, out: () => {},
+  });
+  assert.deepEqual(r.problems, [], "every phone boots the server's load");
+  const max = r.fleet.wanMaxKbps10s;
+  assert.ok(max !== null, "the fleet's run lasted a 10 s window at least");
+  t.diagnostic(`highest payload rate over 10 s: ${max} kbit/s under a budget of ${BUDGET_KBPS} on a ${WAN_KBPS} kbit/s WAN; done in ${(r.fleet.doneMs / 1000).toFixed(1)} s`);
+  assert.ok(max <= BUDGET_KBPS * (1 + BUDGET_SLACK), `${max} kbit/s over 10 s at the link: over the budget of ${BUDGET_KBPS}`);
+  assert.ok(max >= 0.8 * BUDGET_KBPS, `${max} kbit/s over 10 s: the budget is wasted`);
+});
