@@ -4,7 +4,8 @@
 
 import * as cfg from "./config";
 import { Reader } from "./bytes";
-import { electionDeadline, electionOnDatagram, electionTimer, enterDiscover } from "./election";
+import { electionDeadline, electionOnDatagram, electionTimer } from "./election";
+import { enterDiscover } from "./role";
 import { emit, EV_MALFORMED } from "./events";
 import { hierarchyId } from "./hash";
 import { freeHierIndex, hierIndex, hiers, hiersInit, ROLE_IDLE, ROLE_ROOT } from "./hierarchy";

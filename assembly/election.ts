@@ -12,90 +12,35 @@
 // (FACTS.md): claim, Ad 1..4 every 250 ms, confirm ~1.25 s after the claim.
 //
 // Unlike the vendor, a first claimant fetches while it claims (a tentative
-// fetch, from Ad TENTATIVE_FETCH_AD on): the 1.25 s of claiming is 4 % of a 7961 load at
-// 2 Mbit/s, and the WAN is what a site waits for. Between claims of equal
-// holdings the older wins (strength.ts claimBeats), and the bytes a
-// claimant checks raise its strength, so a later claimant yields to it; a
-// claimant that yields drops its fetch at once and keeps what it checked
-// (docs/DESIGN.md). A successor election after a root loss does not fetch
-// until confirmed: there every orphan claims at once, and each would fetch
-// the same bytes.
+// fetch, role.ts): the 1.25 s of claiming is 4 % of a 7961 load at 2 Mbit/s,
+// and the WAN is what a site waits for. Between claims of equal holdings the
+// older wins (strength.ts claimBeats), and the bytes a claimant checks raise
+// its strength, so a later claimant yields to it; a claimant that yields
+// drops its fetch at once and keeps what it checked (docs/DESIGN.md). A
+// successor election after a root loss does not fetch until confirmed:
+// there every orphan claims at once, and each would fetch the same bytes.
 
 import * as cfg from "./config";
 import { newCandidates } from "./candidate";
-import { emit, EV_CLAIM, EV_CONFIRMED_ROOT, EV_FETCH, EV_ROOT_AD, EV_SOLICIT, EV_YIELD } from "./events";
+import { emit, EV_CONFIRMED_ROOT, EV_FETCH, EV_ROOT_AD, EV_SOLICIT, EV_YIELD } from "./events";
 import { Hier, hierIndex, NO_STREAM, ROLE_CLAIMING, ROLE_DISCOVER, ROLE_JOINING, ROLE_ROOT } from "./hierarchy";
-import { CLAIM_ADS, CLAIM_WAIT_INTERVALS, TENTATIVE_FETCH_AD, JOIN_SPREAD_MS, MAX_WIRE_CANDIDATES, ROOT_AD_MIN_GAP_MS, SOLICIT_SUPPRESS_MS, SOLICITS_PER_ROUND } from "./limits";
+import { CLAIM_ADS, CLAIM_WAIT_INTERVALS, JOIN_SPREAD_MS, MAX_WIRE_CANDIDATES, ROOT_AD_MIN_GAP_MS, SOLICIT_SUPPRESS_MS, SOLICITS_PER_ROUND } from "./limits";
 import { BROADCAST_ADDR } from "./outbox";
 import { rngBelow } from "./rng";
 import { beginDatagram, finish } from "./send";
 import { claimBeats, holdsMore, stronger } from "./strength";
 import { markDirty } from "./dirty";
 import { addAdCandidates, dropLink, gatherSubtree, startJoinWalk, startSideWalk, walkFromAd } from "./tree";
+import { dropTentativeFetch, enterClaiming, fetchTentatively, sendClaim } from "./role";
 import { isAvoided, isSkeptical } from "./avoid";
 import { mergeBegin, mergeWanted } from "./merge";
-import { closeServer, startFetch, transferOf } from "./relay";
-import { encodeClaim, encodeRootAd, encodeSolicit, Msg, T_CLAIM, T_ROOT_AD, T_SOLICIT } from "./wire";
+import { startFetch } from "./relay";
+import { encodeRootAd, encodeSolicit, Msg, T_CLAIM, T_ROOT_AD, T_SOLICIT } from "./wire";
 
 const adCands = newCandidates(MAX_WIRE_CANDIDATES);
 
 function claimWaitMs(): f64 {
   return cfg.adIntervalMs * CLAIM_WAIT_INTERVALS;
-}
-
-/** Start (or restart) looking for this hierarchy after `delayMs` plus jitter:
- *  phones reset in bulk must not all speak in the same millisecond. */
-export function enterDiscover(h: Hier, nowMs: f64, delayMs: u32, jitterMs: u32): void {
-  assert(h.joinStream == NO_STREAM && !h.sideWalk); // discovery starts with no walk in flight
-  h.role = ROLE_DISCOVER;
-  h.solicits = 0;
-  h.ad = 0;
-  h.nCands = 0;
-  h.nTried = 0;
-  h.hops = 0;
-  h.phaseMs = nowMs + <f64>delayMs + <f64>rngBelow(jitterMs);
-}
-
-function enterClaiming(h: Hier, nowMs: f64, fetchNow: bool): void {
-  h.role = ROLE_CLAIMING;
-  h.ad = 0;
-  sendClaim(h);
-  h.phaseMs = nowMs + cfg.adIntervalMs;
-  h.firstClaim = fetchNow;
-  fetchTentatively(h, nowMs);
-}
-
-/** At its Ad TENTATIVE_FETCH_AD a first claimant that still stands starts
- *  fetching (limits.ts says why then). A skeptical claimant's side walk
- *  stands on the bytes it holds now: it fetches once confirmed, as after a
- *  root loss. */
-function fetchTentatively(h: Hier, nowMs: f64): void {
-  if (!h.firstClaim || h.ad != TENTATIVE_FETCH_AD || h.verified || h.sideWalk || transferOf(h) == null) return;
-  emit(h.xid, EV_FETCH, 1, h.sizeBytes, h.heldBytes);
-  startFetch(h, hierIndex(h.xid), nowMs);
-}
-
-/** A claimant that yields gives its tentative fetch up; what it checked
- *  stays, and its walk or next claim starts from there. */
-export function dropTentativeFetch(h: Hier, nowMs: f64): void {
-  if (h.role == ROLE_CLAIMING && h.server != NO_STREAM) closeServer(h, nowMs);
-}
-
-/** The successor election after our parent, the root, vanished: we claim at
- *  once, keeping our children; the strongest orphan wins. */
-export function claimAfterRootLoss(h: Hier, nowMs: f64): void {
-  h.claimAddr = 0;
-  h.claimStrength = 0;
-  h.claimMs = -Infinity;
-  enterClaiming(h, nowMs, false);
-}
-
-function sendClaim(h: Hier): void {
-  const s = h.strength();
-  const w = beginDatagram(BROADCAST_ADDR);
-  encodeClaim(w, h.xid, s, <u32>h.ad);
-  finish(w);
-  emit(h.xid, EV_CLAIM, <u32>h.ad, s, 0);
 }
 
 function confirmRoot(h: Hier, nowMs: f64): void {

@@ -17,7 +17,7 @@
 
 import * as cfg from "./config";
 import { Candidate, insertCandidate, newCandidates } from "./candidate";
-import { claimAfterRootLoss, dropTentativeFetch, enterDiscover } from "./election";
+import { claimAfterRootLoss, dropTentativeFetch, enterDiscover } from "./role";
 import {
   emit, EV_CHILD_ADDED, EV_CHILD_LOST, EV_JOINED, EV_LEFT, EV_MOVED, EV_PARENT_LOST, EV_REFUSED, MERGE_LOST, MERGE_REFUSED,
   MERGE_SILENT, PARENT_LOST_VERIFIED,

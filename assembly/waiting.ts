@@ -8,7 +8,7 @@
 // files at the same time, and the trees still form file by file.
 
 import * as cfg from "./config";
-import { enterDiscover } from "./election";
+import { enterDiscover } from "./role";
 import { Hier, hiers, ROLE_ROOT, ROLE_WAITING } from "./hierarchy";
 import { hasFreeTransfer, startFetch, startTransfer } from "./relay";
 

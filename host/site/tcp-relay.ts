@@ -12,7 +12,7 @@
 // buffer) beyond RELAY_HELD_MAX_BYTES is paused until they drain.
 
 import net from "node:net";
-import { DelayLine } from "./delay-line.js";
+import { FixedDelayLine } from "./delay-line.js";
 
 /** Bytes one direction of one connection may hold before its source is
  *  paused: a WAN round trip's worth at 100 Mbit/s (the LAN) is 1 MB at
@@ -77,7 +77,7 @@ export class TcpRelay {
 
   /** from -> to, each chunk held halfRttMs; the end too, after the data. */
   private pipe(from: net.Socket, to: net.Socket, count: (n: number) => void): void {
-    const line = new DelayLine(this.o.halfRttMs);
+    const line = new FixedDelayLine(this.o.halfRttMs);
     let heldBytes = 0;
     const full = () => heldBytes + to.writableLength > RELAY_HELD_MAX_BYTES;
     from.on("data", (chunk: Buffer) => {

@@ -9,7 +9,7 @@
 // the round trip on its way (./delay-line.ts), in both directions.
 
 import dgram from "node:dgram";
-import { DelayLine } from "./delay-line.js";
+import { FixedDelayLine } from "./delay-line.js";
 
 /** Flows at once: one per phone transfer request port; a site of a few
  *  hundred phones with a few files each stays far below. Beyond it new
@@ -51,14 +51,14 @@ export class UdpRelay {
   private listener: dgram.Socket | undefined;
   private readonly flows = new Map<string, Flow>();
   /** One line per direction: datagrams stay in order, each held the same. */
-  private readonly toServer: DelayLine;
-  private readonly toPhones: DelayLine;
+  private readonly toServer: FixedDelayLine;
+  private readonly toPhones: FixedDelayLine;
   private sweeper: NodeJS.Timeout | undefined;
   readonly counts = { toServer: 0, toPhones: 0, flows: 0, flowsRefused: 0 };
 
   constructor(private readonly o: UdpRelayOptions) {
-    this.toServer = new DelayLine(o.halfRttMs);
-    this.toPhones = new DelayLine(o.halfRttMs);
+    this.toServer = new FixedDelayLine(o.halfRttMs);
+    this.toPhones = new FixedDelayLine(o.halfRttMs);
   }
 
   async start(): Promise<{ host: string; port: number }> {

@@ -14,6 +14,7 @@ import { constants } from "node:fs";
 import { FileHandle, open, realpath, stat } from "node:fs/promises";
 import { isIP } from "node:net";
 import path from "node:path";
+import { DelayLine } from "../wan/delay-line.js";
 import { BLKSIZE_MAX_BYTES, BLKSIZE_MIN_BYTES, Negotiated, grantOptions } from "./options.js";
 import { DATA_HEADER_BYTES, ERROR_CODE, TftpOption, decode, encodeError, encodeOack, errorText, wireBlock, writeDataHeader } from "./packet.js";
 
@@ -86,52 +87,6 @@ export const WAN_BURST_BYTES = 3000;
 
 // ---- WAN emulation ----
 
-/** Callbacks run in order, each no earlier than its due time (which never
- *  decreases along the line), on one timer. */
-class DelayLine {
-  private queue: Array<{ dueMs: number; run: () => void } | undefined> = [];
-  private head = 0;
-  private timer: NodeJS.Timeout | undefined;
-
-  push(dueMs: number, run: () => void): void {
-    if (this.head === this.queue.length && dueMs <= performance.now()) {
-      run();
-      return;
-    }
-    this.queue.push({ dueMs, run });
-    this.schedule();
-  }
-
-  clear(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.queue = [];
-    this.head = 0;
-  }
-
-  private schedule(): void {
-    if (this.timer !== undefined || this.head === this.queue.length) return;
-    // Node's timers count from the loop's cached clock and may fire a little
-    // early by performance.now(); flush() checks and waits again if so.
-    const waitMs = Math.max(0, Math.ceil(this.queue[this.head]!.dueMs - performance.now()));
-    this.timer = setTimeout(() => this.flush(), waitMs);
-  }
-
-  private flush(): void {
-    this.timer = undefined;
-    const now = performance.now();
-    while (this.head < this.queue.length && this.queue[this.head]!.dueMs <= now) {
-      const item = this.queue[this.head]!;
-      this.queue[this.head++] = undefined;
-      item.run();
-    }
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    }
-    this.schedule();
-  }
-}
 
 class Wan {
   readonly active: boolean;
