@@ -10,15 +10,6 @@
 // hierarchy hear each other's ROOT_AD; the weaker merges into the stronger's
 // tree, keeping its own subtree. Timers follow the vendor's console log
 // (FACTS.md): claim, Ad 1..4 every 250 ms, confirm ~1.25 s after the claim.
-//
-// Unlike the vendor, a first claimant fetches while it claims (a tentative
-// fetch, role.ts): the 1.25 s of claiming is 4 % of a 7961 load at 2 Mbit/s,
-// and the WAN is what a site waits for. Between claims of equal holdings the
-// older wins (strength.ts claimBeats), and the bytes a claimant checks raise
-// its strength, so a later claimant yields to it; a claimant that yields
-// drops its fetch at once and keeps what it checked (docs/DESIGN.md). A
-// successor election after a root loss does not fetch until confirmed:
-// there every orphan claims at once, and each would fetch the same bytes.
 
 import * as cfg from "./config";
 import { newCandidates } from "./candidate";
@@ -28,10 +19,10 @@ import { CLAIM_ADS, CLAIM_WAIT_INTERVALS, JOIN_SPREAD_MS, MAX_WIRE_CANDIDATES, R
 import { BROADCAST_ADDR } from "./outbox";
 import { rngBelow } from "./rng";
 import { beginDatagram, finish } from "./send";
-import { claimBeats, holdsMore, stronger } from "./strength";
+import { stronger } from "./strength";
 import { markDirty } from "./dirty";
 import { addAdCandidates, dropLink, gatherSubtree, startJoinWalk, startSideWalk, walkFromAd } from "./tree";
-import { dropTentativeFetch, enterClaiming, fetchTentatively, sendClaim } from "./role";
+import { enterClaiming, sendClaim } from "./role";
 import { isAvoided, isSkeptical } from "./avoid";
 import { mergeBegin, mergeWanted } from "./merge";
 import { startFetch } from "./relay";
@@ -59,8 +50,7 @@ function confirmRoot(h: Hier, nowMs: f64): void {
   h.bestOutside.clear();
   h.nextMoveMs = Infinity;
   emit(h.xid, EV_CONFIRMED_ROOT, 0, h.strength(), 0);
-  // A tentative fetch goes on; otherwise the fetch starts now.
-  if (!h.verified && h.server == NO_STREAM) {
+  if (!h.verified) {
     emit(h.xid, EV_FETCH, 0, h.sizeBytes, h.heldBytes);
     startFetch(h, hierIndex(h.xid), nowMs);
   }
@@ -82,7 +72,6 @@ export function sendRootAd(h: Hier, nowMs: f64): void {
 /** Leaves election for the tree: the candidates of a ROOT_AD, with the root
  *  itself last as a hint (it knows its tree even when the list is stale). */
 function joinFromAd(h: Hier, src: u32, m: Msg, nowMs: f64): void {
-  dropTentativeFetch(h, nowMs);
   h.role = ROLE_JOINING;
   h.phaseMs = Infinity;
   walkFromAd(h, src, m);
@@ -90,29 +79,6 @@ function joinFromAd(h: Hier, src: u32, m: Msg, nowMs: f64): void {
   // the crowd so the first phones it asks are not swamped (the walk starts
   // in electionTimer).
   h.phaseMs = nowMs + <f64>rngBelow(JOIN_SPREAD_MS);
-}
-
-/** A rival claim (or, ad -1, a solicitation from a phone holding more than
- *  we do) heard while we are not root. */
-function heardClaim(h: Hier, src: u32, strength: u32, ad: i32, nowMs: f64): void {
-  // Our own Ads will beat a claim that does not beat ours (or, not yet
-  // claiming, one holding less than we do).
-  if (!claimBeats(strength, src, ad, h.strength(), cfg.selfAddr, h.role == ROLE_CLAIMING ? h.ad : -1)) return;
-  const stale = nowMs - h.claimMs > claimWaitMs();
-  if (stale || h.claimAddr == src || stronger(strength, src, h.claimStrength, h.claimAddr)) {
-    h.claimAddr = src;
-    h.claimStrength = strength;
-    h.claimMs = nowMs;
-  }
-  if (h.role == ROLE_CLAIMING) {
-    emit(h.xid, EV_YIELD, 0, src, strength);
-    // Wait for the stronger claimant to confirm; its ROOT_AD lets us join.
-    // If it goes quiet, DISCOVER's timer re-evaluates and may claim again.
-    dropTentativeFetch(h, nowMs);
-    h.role = ROLE_DISCOVER;
-    h.solicits = SOLICITS_PER_ROUND;
-    h.phaseMs = nowMs + claimWaitMs();
-  }
 }
 
 /** A datagram for hierarchy `h` from `src` (never ourselves). */
@@ -124,9 +90,6 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
   if (m.type == T_SOLICIT) {
     h.heardSolicitMs = nowMs;
     if (h.role == ROLE_ROOT) h.rootAdWanted = true;
-    // A phone that holds more than we do will claim after its solicitations
-    // and win: waiting for it spares a tentative fetch it would end.
-    else if (holdsMore(m.strength, mine)) heardClaim(h, src, m.strength, -1, nowMs);
     return;
   }
   if (m.type == T_CLAIM) {
@@ -134,7 +97,21 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
       h.rootAdWanted = true; // tell the claimant a root exists
       return;
     }
-    heardClaim(h, src, m.strength, <i32>m.ad, nowMs);
+    if (!stronger(m.strength, src, mine, cfg.selfAddr)) return; // our own Ads will beat it
+    const stale = nowMs - h.claimMs > claimWaitMs();
+    if (stale || h.claimAddr == src || stronger(m.strength, src, h.claimStrength, h.claimAddr)) {
+      h.claimAddr = src;
+      h.claimStrength = m.strength;
+      h.claimMs = nowMs;
+    }
+    if (h.role == ROLE_CLAIMING) {
+      emit(h.xid, EV_YIELD, 0, src, m.strength);
+      // Wait for the stronger claimant to confirm; its ROOT_AD lets us join.
+      // If it goes quiet, DISCOVER's timer re-evaluates and may claim again.
+      h.role = ROLE_DISCOVER;
+      h.solicits = SOLICITS_PER_ROUND;
+      h.phaseMs = nowMs + claimWaitMs();
+    }
     return;
   }
   if (m.type == T_ROOT_AD) {
@@ -154,10 +131,6 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
       }
       return;
     }
-    // A claimant fetching tentatively gives its fetch up to no ROOT_AD: it
-    // confirms, and merges as a root does, its fetch kept until the other
-    // tree delivers (merge.ts). A forged ROOT_AD then costs no WAN bytes.
-    if (h.role == ROLE_CLAIMING && h.server != NO_STREAM) return;
     if (h.role == ROLE_DISCOVER || h.role == ROLE_CLAIMING) {
       if (isSkeptical(nowMs)) {
         skepticalWalk(h, src, m, nowMs);
@@ -175,7 +148,6 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
  *  up for it: forged ROOT_ADs then cannot keep a subnet from ever electing
  *  a root. An ACCEPT still attaches it at once. */
 function skepticalWalk(h: Hier, src: u32, m: Msg, nowMs: f64): void {
-  dropTentativeFetch(h, nowMs); // the walk's JOIN asks from the checked bytes
   if (h.sideWalk) {
     addAdCandidates(h, src, m); // one walk at a time: it tries these next
     return;
@@ -215,12 +187,12 @@ export function electionTimer(h: Hier, nowMs: f64): void {
       h.phaseMs = nowMs + cfg.adIntervalMs;
       return;
     }
-    // A claim that beats ours is standing: give it time to confirm.
-    if (h.claimAddr != 0 && nowMs < h.claimMs + claimWaitMs() && claimBeats(h.claimStrength, h.claimAddr, 0, h.strength(), cfg.selfAddr, -1)) {
+    // A stronger phone is claiming: give it time to confirm.
+    if (h.claimAddr != 0 && nowMs < h.claimMs + claimWaitMs() && stronger(h.claimStrength, h.claimAddr, h.strength(), cfg.selfAddr)) {
       h.phaseMs = h.claimMs + claimWaitMs();
       return;
     }
-    enterClaiming(h, nowMs, true);
+    enterClaiming(h, nowMs);
     return;
   }
   if (h.role == ROLE_CLAIMING) {
@@ -228,7 +200,6 @@ export function electionTimer(h: Hier, nowMs: f64): void {
       h.ad++;
       sendClaim(h);
       h.phaseMs = nowMs + cfg.adIntervalMs;
-      fetchTentatively(h, nowMs);
       return;
     }
     confirmRoot(h, nowMs);

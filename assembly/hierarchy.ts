@@ -56,8 +56,6 @@ export class Hier {
    *  it: a root merging under a stronger one, or a skeptical phone that goes
    *  on with its election while it tries a claimed root (merge.ts). */
   sideWalk: bool = false;
-  /** A first claim (not after a root loss): it fetches tentatively (election.ts). */
-  firstClaim: bool = false;
   /** The claimed root whose ROOT_AD started this walk; 0 for a repair. */
   walkRoot: u32 = 0;
   /** Somebody answered during this walk: an ACCEPT, or a REFUSE that says
@@ -142,7 +140,6 @@ export class Hier {
     this.hops = 0;
     this.joinStream = NO_STREAM;
     this.sideWalk = false;
-    this.firstClaim = false;
     this.walkRoot = 0;
     this.walkAnswered = false;
     this.silentHops = 0;

@@ -58,15 +58,6 @@ export const CLAIM_ADS: i32 = 4;
  *  1.5 s at the vendor's 250 ms). */
 export const CLAIM_WAIT_INTERVALS: f64 = 6;
 
-/** A first claimant starts its server fetch with this Ad (election.ts): 0,
- *  with its claim. Claims of equal holdings made at the same moment cross
- *  within a LAN's millisecond, before the first byte of a fetch (a round
- *  trip to the server away), and all but one yield (strength.ts
- *  claimBeats); 1 would wait one advertisement interval (250 ms, 0.8 % of a
- *  7961 load at 2 Mbit/s) to be surer of that under loss. Measured
- *  (make sweep, 1000 seeds): 0 keeps the WAN within its bound. */
-export const TENTATIVE_FETCH_AD: i32 = 0;
-
 /** A root answers solicitations and foreign claims at most this often: one
  *  broadcast serves every joiner that asked in the meantime. */
 export const ROOT_AD_MIN_GAP_MS: f64 = 100;

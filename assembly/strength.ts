@@ -32,26 +32,3 @@ export function stronger(a: u32, addrA: u32, b: u32, addrB: u32): bool {
   if (a != b) return a > b;
   return addrA > addrB;
 }
-
-/** The part of a strength that says what a phone holds (VERIFIED and the
- *  share held), without the tie-break: what decides between claims first. */
-function holding(s: u32): u32 {
-  return s & ~(<u32>0xffff);
-}
-
-/** Does strength a say its phone holds more of the file than b's? */
-export function holdsMore(a: u32, b: u32): bool {
-  return holding(a) > holding(b);
-}
-
-/** True when claim (a, addrA, adA) beats (b, addrB, adB) in an election. A
- *  claimant that holds more wins; between equal holdings the older claim
- *  (its higher Ad number) wins, and only claims of one age fall back to the
- *  tie-break. So the first phone to claim keeps the claim unless another
- *  holds more, and its tentative fetch is not thrown away (election.ts). A
- *  phone that has not claimed passes adB = -1. */
-export function claimBeats(a: u32, addrA: u32, adA: i32, b: u32, addrB: u32, adB: i32): bool {
-  if (holding(a) != holding(b)) return holding(a) > holding(b);
-  if (adA != adB) return adA > adB;
-  return stronger(a, addrA, b, addrB);
-}

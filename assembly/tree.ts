@@ -17,7 +17,7 @@
 
 import * as cfg from "./config";
 import { Candidate, insertCandidate, newCandidates } from "./candidate";
-import { claimAfterRootLoss, dropTentativeFetch, enterDiscover } from "./role";
+import { claimAfterRootLoss, enterDiscover } from "./role";
 import {
   emit, EV_CHILD_ADDED, EV_CHILD_LOST, EV_JOINED, EV_LEFT, EV_MOVED, EV_PARENT_LOST, EV_REFUSED, MERGE_LOST, MERGE_REFUSED,
   MERGE_SILENT, PARENT_LOST_VERIFIED,
@@ -421,10 +421,8 @@ function handleAccept(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
   } else {
     emit(h.xid, EV_JOINED, <u32>m.pathLen, l.peer, m.strength);
   }
-  // A root's walk is a merge: on trial until its new parent delivers. A
-  // claimant's side walk that lands ends its tentative fetch.
+  // A root's walk is a merge: on trial until its new parent delivers.
   const merging = !l.move && h.role == ROLE_ROOT;
-  dropTentativeFetch(h, nowMs);
   l.kind = LINK_PARENT;
   l.move = false;
   h.parent = handle;
@@ -711,7 +709,6 @@ export function treeTimer(h: Hier, nowMs: f64): void {
   // receive offset above them it waits for the merge's outcome.
   if (nowMs >= h.fetchRetryMs && h.mergeOff == NO_OFFSET) {
     h.fetchRetryMs = Infinity;
-    // A tentative fetch that failed waits for its confirmation (confirmRoot).
     if (h.role == ROLE_ROOT) startFetch(h, hierIndex(h.xid), nowMs);
   }
   if (nowMs >= h.nextMoveMs && h.joinStream == NO_STREAM) {

@@ -84,6 +84,7 @@ test("a run with forgers and failing flash writes replays on the debug build exa
 
 test("the check fires: a core that gives its fetch up to a forged ROOT_AD at once (as before merge.ts) crosses the WAN again and again", (t) => {
   const yielding = mutantCore([
+    { file: "election.ts", from: "import { startFetch } from \"./relay\";", to: "import { closeServer, startFetch } from \"./relay\";" },
     { file: "election.ts", from: "          mergeBegin(h, src, m.strength);", to: "          mergeBegin(h, src, m.strength);\n          if (h.server != NO_STREAM) closeServer(h, nowMs);" },
   ]);
   const opts: Partial<FleetOptions> = { phones: 24, load: "tiny", wanKbps: 64, seed: 3, forgers: 2, forgersRotate: true };
