@@ -10,19 +10,28 @@
 // hierarchy hear each other's ROOT_AD; the weaker merges into the stronger's
 // tree, keeping its own subtree. Timers follow the vendor's console log
 // (FACTS.md): claim, Ad 1..4 every 250 ms, confirm ~1.25 s after the claim.
+//
+// Unlike the vendor, a first claimant fetches while it claims (a tentative
+// fetch, role.ts): the 1.25 s of claiming is 4 % of a 7961 load at 2 Mbit/s,
+// and the WAN is what a site waits for. Between claims of equal holdings the
+// older wins (strength.ts claimBeats), and the bytes a claimant checks raise
+// its strength, so a later claimant yields to it; a claimant that yields
+// drops its fetch at once and keeps what it checked (docs/DESIGN.md). A
+// successor election after a root loss does not fetch until confirmed:
+// there every orphan claims at once, and each would fetch the same bytes.
 
 import * as cfg from "./config";
 import { newCandidates } from "./candidate";
 import { emit, EV_CONFIRMED_ROOT, EV_FETCH, EV_ROOT_AD, EV_SOLICIT, EV_YIELD } from "./events";
 import { Hier, hierIndex, NO_STREAM, ROLE_CLAIMING, ROLE_DISCOVER, ROLE_JOINING, ROLE_ROOT } from "./hierarchy";
-import { CLAIM_ADS, CLAIM_WAIT_INTERVALS, JOIN_SPREAD_MS, MAX_WIRE_CANDIDATES, ROOT_AD_MIN_GAP_MS, SOLICIT_SUPPRESS_MS, SOLICITS_PER_ROUND } from "./limits";
+import { CLAIM_ADS, CLAIM_WAIT_INTERVALS, JOIN_SPREAD_MS, TENTATIVE_FETCH_AD, MAX_WIRE_CANDIDATES, ROOT_AD_MIN_GAP_MS, SOLICIT_SUPPRESS_MS, SOLICITS_PER_ROUND } from "./limits";
 import { BROADCAST_ADDR } from "./outbox";
 import { rngBelow } from "./rng";
 import { beginDatagram, finish } from "./send";
-import { stronger } from "./strength";
+import { claimBeats, holdsMore, stronger } from "./strength";
 import { markDirty } from "./dirty";
-import { addAdCandidates, dropLink, gatherSubtree, startJoinWalk, startSideWalk, walkFromAd } from "./tree";
-import { enterClaiming, sendClaim } from "./role";
+import { addAdCandidates, dropLink, gatherSubtree, startJoinWalk, startSideWalk, walkFromAd, walkToClaimant } from "./tree";
+import { dropTentativeFetch, enterClaiming, fetchTentatively, sendClaim } from "./role";
 import { isAvoided, isSkeptical } from "./avoid";
 import { mergeBegin, mergeWanted } from "./merge";
 import { startFetch } from "./relay";
@@ -50,7 +59,8 @@ function confirmRoot(h: Hier, nowMs: f64): void {
   h.bestOutside.clear();
   h.nextMoveMs = Infinity;
   emit(h.xid, EV_CONFIRMED_ROOT, 0, h.strength(), 0);
-  if (!h.verified) {
+  // A tentative fetch goes on; otherwise the fetch starts now.
+  if (!h.verified && h.server == NO_STREAM) {
     emit(h.xid, EV_FETCH, 0, h.sizeBytes, h.heldBytes);
     startFetch(h, hierIndex(h.xid), nowMs);
   }
@@ -72,12 +82,58 @@ export function sendRootAd(h: Hier, nowMs: f64): void {
 /** Leaves election for the tree: the candidates of a ROOT_AD, with the root
  *  itself last as a hint (it knows its tree even when the list is stale). */
 function joinFromAd(h: Hier, src: u32, m: Msg, nowMs: f64): void {
+  dropTentativeFetch(h, nowMs);
   h.role = ROLE_JOINING;
   h.phaseMs = Infinity;
   walkFromAd(h, src, m);
   // One ROOT_AD reaches every waiting joiner at once: a random start spreads
   // the crowd so the first phones it asks are not swamped (the walk starts
   // in electionTimer).
+  h.phaseMs = nowMs + <f64>rngBelow(JOIN_SPREAD_MS);
+}
+
+/** A rival claim (or, ad -1, a solicitation from a phone holding more than
+ *  we do) heard while we are not root. */
+function heardClaim(h: Hier, src: u32, strength: u32, ad: i32, nowMs: f64): void {
+  // Our own Ads will beat a claim that does not beat ours; a tentative
+  // root is not unseated by a later claim of equal holding (strength.ts).
+  const ours = h.role == ROLE_CLAIMING ? <i32>h.ad : -1;
+  if (!claimBeats(strength, src, ad, h.strength(), cfg.selfAddr, ours, TENTATIVE_FETCH_AD)) return;
+  const stale = nowMs - h.claimMs > claimWaitMs();
+  if (stale || h.claimAddr == src || stronger(strength, src, h.claimStrength, h.claimAddr)) {
+    h.claimAddr = src;
+    h.claimStrength = strength;
+    h.claimMs = nowMs;
+  }
+  if (h.role == ROLE_CLAIMING) emit(h.xid, EV_YIELD, 0, src, strength);
+  if (h.role != ROLE_CLAIMING && h.role != ROLE_DISCOVER) return;
+  // A claim that stood an interval (limits.ts TENTATIVE_FETCH_AD) we join
+  // at once, as a child of a tentative root: what its fetch brings reaches
+  // us as it comes, and its death before it confirms costs the WAN nothing
+  // twice (we stand as its successor with those bytes, tree.ts repair). A
+  // skeptical phone, which once met a claimed root that never answered,
+  // waits for the ROOT_AD.
+  if (ad >= TENTATIVE_FETCH_AD && h.claimAddr == src && !isSkeptical(nowMs) && !h.sideWalk) {
+    joinClaimant(h, src, strength, nowMs);
+    return;
+  }
+  if (h.role == ROLE_CLAIMING) {
+    // Wait for the stronger claimant to confirm; its ROOT_AD lets us join.
+    // If it goes quiet, DISCOVER's timer re-evaluates and may claim again.
+    dropTentativeFetch(h, nowMs);
+    h.role = ROLE_DISCOVER;
+    h.solicits = SOLICITS_PER_ROUND;
+    h.phaseMs = nowMs + claimWaitMs();
+  }
+}
+
+/** Leaves election for the tree toward a claimant, as joinFromAd does
+ *  toward a confirmed root. */
+function joinClaimant(h: Hier, src: u32, strength: u32, nowMs: f64): void {
+  dropTentativeFetch(h, nowMs);
+  h.role = ROLE_JOINING;
+  walkToClaimant(h, src, strength);
+  // Every phone in discovery hears the claim at once: spread them out.
   h.phaseMs = nowMs + <f64>rngBelow(JOIN_SPREAD_MS);
 }
 
@@ -90,6 +146,9 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
   if (m.type == T_SOLICIT) {
     h.heardSolicitMs = nowMs;
     if (h.role == ROLE_ROOT) h.rootAdWanted = true;
+    // A phone that holds more than we do will claim after its solicitations
+    // and win: waiting for it spares a tentative fetch it would end.
+    else if (holdsMore(m.strength, mine)) heardClaim(h, src, m.strength, -1, nowMs);
     return;
   }
   if (m.type == T_CLAIM) {
@@ -97,21 +156,7 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
       h.rootAdWanted = true; // tell the claimant a root exists
       return;
     }
-    if (!stronger(m.strength, src, mine, cfg.selfAddr)) return; // our own Ads will beat it
-    const stale = nowMs - h.claimMs > claimWaitMs();
-    if (stale || h.claimAddr == src || stronger(m.strength, src, h.claimStrength, h.claimAddr)) {
-      h.claimAddr = src;
-      h.claimStrength = m.strength;
-      h.claimMs = nowMs;
-    }
-    if (h.role == ROLE_CLAIMING) {
-      emit(h.xid, EV_YIELD, 0, src, m.strength);
-      // Wait for the stronger claimant to confirm; its ROOT_AD lets us join.
-      // If it goes quiet, DISCOVER's timer re-evaluates and may claim again.
-      h.role = ROLE_DISCOVER;
-      h.solicits = SOLICITS_PER_ROUND;
-      h.phaseMs = nowMs + claimWaitMs();
-    }
+    heardClaim(h, src, m.strength, <i32>m.ad, nowMs);
     return;
   }
   if (m.type == T_ROOT_AD) {
@@ -131,6 +176,10 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
       }
       return;
     }
+    // A claimant fetching tentatively gives its fetch up to no ROOT_AD: it
+    // confirms, and merges as a root does, its fetch kept until the other
+    // tree delivers (merge.ts). A forged ROOT_AD then costs no WAN bytes.
+    if (h.role == ROLE_CLAIMING && h.server != NO_STREAM) return;
     if (h.role == ROLE_DISCOVER || h.role == ROLE_CLAIMING) {
       if (isSkeptical(nowMs)) {
         skepticalWalk(h, src, m, nowMs);
@@ -148,6 +197,7 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
  *  up for it: forged ROOT_ADs then cannot keep a subnet from ever electing
  *  a root. An ACCEPT still attaches it at once. */
 function skepticalWalk(h: Hier, src: u32, m: Msg, nowMs: f64): void {
+  dropTentativeFetch(h, nowMs); // the walk's JOIN asks from the checked bytes
   if (h.sideWalk) {
     addAdCandidates(h, src, m); // one walk at a time: it tries these next
     return;
@@ -187,12 +237,12 @@ export function electionTimer(h: Hier, nowMs: f64): void {
       h.phaseMs = nowMs + cfg.adIntervalMs;
       return;
     }
-    // A stronger phone is claiming: give it time to confirm.
+    // A claim that beats ours is standing: give it time to confirm.
     if (h.claimAddr != 0 && nowMs < h.claimMs + claimWaitMs() && stronger(h.claimStrength, h.claimAddr, h.strength(), cfg.selfAddr)) {
       h.phaseMs = h.claimMs + claimWaitMs();
       return;
     }
-    enterClaiming(h, nowMs);
+    enterClaiming(h, nowMs, true);
     return;
   }
   if (h.role == ROLE_CLAIMING) {
@@ -200,6 +250,7 @@ export function electionTimer(h: Hier, nowMs: f64): void {
       h.ad++;
       sendClaim(h);
       h.phaseMs = nowMs + cfg.adIntervalMs;
+      fetchTentatively(h, nowMs);
       return;
     }
     confirmRoot(h, nowMs);

@@ -56,6 +56,8 @@ export class Hier {
    *  it: a root merging under a stronger one, or a skeptical phone that goes
    *  on with its election while it tries a claimed root (merge.ts). */
   sideWalk: bool = false;
+  /** A first claim (not after a root loss): it fetches tentatively (election.ts). */
+  firstClaim: bool = false;
   /** The claimed root whose ROOT_AD started this walk; 0 for a repair. */
   walkRoot: u32 = 0;
   /** Somebody answered during this walk: an ACCEPT, or a REFUSE that says
@@ -140,6 +142,7 @@ export class Hier {
     this.hops = 0;
     this.joinStream = NO_STREAM;
     this.sideWalk = false;
+    this.firstClaim = false;
     this.walkRoot = 0;
     this.walkAnswered = false;
     this.silentHops = 0;
@@ -169,8 +172,10 @@ export class Hier {
     return this.role == ROLE_ROOT || this.role == ROLE_CLAIMING ? 0 : this.pathLen;
   }
 
+  /** Takes children: a root, a claimant (a tentative root, election.ts
+   *  joinClaimant), or a phone with a parent. */
   isMember(): bool {
-    return this.role == ROLE_ROOT || this.role == ROLE_ATTACHED;
+    return this.role == ROLE_ROOT || this.role == ROLE_CLAIMING || this.role == ROLE_ATTACHED;
   }
 
   /** A join walk is in flight or about to start: the classic one, which owns

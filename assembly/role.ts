@@ -4,9 +4,11 @@
 // It imports neither, so the core's inputs descend through it.
 
 import * as cfg from "./config";
-import { emit, EV_CLAIM } from "./events";
-import { Hier, NO_STREAM, ROLE_CLAIMING, ROLE_DISCOVER } from "./hierarchy";
+import { emit, EV_CLAIM, EV_FETCH } from "./events";
+import { Hier, hierIndex, NO_STREAM, ROLE_CLAIMING, ROLE_DISCOVER } from "./hierarchy";
+import { TENTATIVE_FETCH_AD } from "./limits";
 import { BROADCAST_ADDR } from "./outbox";
+import { closeServer, startFetch, transferOf } from "./relay";
 import { rngBelow } from "./rng";
 import { beginDatagram, finish } from "./send";
 import { encodeClaim } from "./wire";
@@ -24,11 +26,29 @@ export function enterDiscover(h: Hier, nowMs: f64, delayMs: u32, jitterMs: u32):
   h.phaseMs = nowMs + <f64>delayMs + <f64>rngBelow(jitterMs);
 }
 
-export function enterClaiming(h: Hier, nowMs: f64): void {
+export function enterClaiming(h: Hier, nowMs: f64, fetchNow: bool): void {
   h.role = ROLE_CLAIMING;
   h.ad = 0;
   sendClaim(h);
   h.phaseMs = nowMs + cfg.adIntervalMs;
+  h.firstClaim = fetchNow;
+  fetchTentatively(h, nowMs);
+}
+
+/** At its Ad TENTATIVE_FETCH_AD a first claimant that still stands starts
+ *  fetching (limits.ts says why then). A skeptical claimant's side walk
+ *  stands on the bytes it holds now: it fetches once confirmed, as after a
+ *  root loss. */
+export function fetchTentatively(h: Hier, nowMs: f64): void {
+  if (!h.firstClaim || h.ad != TENTATIVE_FETCH_AD || h.verified || h.sideWalk || transferOf(h) == null) return;
+  emit(h.xid, EV_FETCH, 1, h.sizeBytes, h.heldBytes);
+  startFetch(h, hierIndex(h.xid), nowMs);
+}
+
+/** A claimant that yields gives its tentative fetch up; what it checked
+ *  stays, and its walk or next claim starts from there. */
+export function dropTentativeFetch(h: Hier, nowMs: f64): void {
+  if (h.role == ROLE_CLAIMING && h.server != NO_STREAM) closeServer(h, nowMs);
 }
 
 /** The successor election after our parent, the root, vanished: we claim at
@@ -37,7 +57,7 @@ export function claimAfterRootLoss(h: Hier, nowMs: f64): void {
   h.claimAddr = 0;
   h.claimStrength = 0;
   h.claimMs = -Infinity;
-  enterClaiming(h, nowMs);
+  enterClaiming(h, nowMs, false);
 }
 
 export function sendClaim(h: Hier): void {

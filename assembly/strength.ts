@@ -32,3 +32,28 @@ export function stronger(a: u32, addrA: u32, b: u32, addrB: u32): bool {
   if (a != b) return a > b;
   return addrA > addrB;
 }
+
+/** The part of a strength that says what a phone holds (VERIFIED and the
+ *  share held), without the tie-break: what decides between claims first. */
+function holding(s: u32): u32 {
+  return s & ~(<u32>0xffff);
+}
+
+/** Does strength a say its phone holds more of the file than b's? */
+export function holdsMore(a: u32, b: u32): bool {
+  return holding(a) > holding(b);
+}
+
+/** True when claim (a, addrA, adA) beats (b, addrB, adB) in an election; a
+ *  phone that has not claimed passes ad -1. The phone that holds more wins.
+ *  Between equal holdings a tentative root (a claim that reached Ad
+ *  `tentativeAd`: it fetches and takes children, election.ts) beats a claim
+ *  that did not, so a phone that boots late does not end a fetch begun; any
+ *  other pair falls back to the strength's tie-break. Claims made in one
+ *  crowd cross before their Ad 1 and are decided by the tie-break alone. */
+export function claimBeats(a: u32, addrA: u32, adA: i32, b: u32, addrB: u32, adB: i32, tentativeAd: i32): bool {
+  if (holding(a) != holding(b)) return holding(a) > holding(b);
+  const tentA = adA >= tentativeAd;
+  if (tentA != adB >= tentativeAd) return tentA;
+  return stronger(a, addrA, b, addrB);
+}

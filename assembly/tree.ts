@@ -17,12 +17,12 @@
 
 import * as cfg from "./config";
 import { Candidate, insertCandidate, newCandidates } from "./candidate";
-import { claimAfterRootLoss, enterDiscover } from "./role";
+import { claimAfterRootLoss, dropTentativeFetch, enterDiscover } from "./role";
 import {
   emit, EV_CHILD_ADDED, EV_CHILD_LOST, EV_JOINED, EV_LEFT, EV_MOVED, EV_PARENT_LOST, EV_REFUSED, MERGE_LOST, MERGE_REFUSED,
   MERGE_SILENT, PARENT_LOST_VERIFIED,
 } from "./events";
-import { Hier, hierIndex, hiers, NO_OFFSET, NO_STREAM, ROLE_ATTACHED, ROLE_JOINING, ROLE_ROOT } from "./hierarchy";
+import { Hier, hierIndex, hiers, NO_OFFSET, NO_STREAM, ROLE_ATTACHED, ROLE_CLAIMING, ROLE_JOINING, ROLE_ROOT } from "./hierarchy";
 import {
   MAX_CHILDREN, MAX_DEPTH, MAX_JOIN_HOPS, MAX_SILENT_HOPS, MAX_SUBTREE_CANDIDATES, MAX_WIRE_CANDIDATES,
   FETCH_RETRY_MS, HEARTBEAT_EARLY_DIVISOR, MAX_MOVE_HOPS, MOVE_BACKOFF_MS, MOVE_JITTER_MS, MOVE_MIN_GAIN, REJOIN_BACKOFF_MS, REJOIN_JITTER_MS, UPDATE_MIN_GAP_MS,
@@ -159,6 +159,20 @@ export function walkFromAd(h: Hier, src: u32, m: Msg): void {
   h.hops = 0;
   addAdCandidates(h, src, m);
   h.walkRoot = src;
+  h.walkAnswered = false;
+}
+
+/** A walk toward a claimant (election.ts joinClaimant): it alone is the
+ *  candidate, and the walk is no claimed root's: a claimant that yielded
+ *  in the meantime refuses, which strikes nobody (walkExhausted). */
+export function walkToClaimant(h: Hier, src: u32, strength: u32): void {
+  h.nCands = 0;
+  h.nTried = 0;
+  h.hops = 0;
+  fallback.set(src, <u32>MAX_DEPTH, 0, strength);
+  h.nCands = insertCandidate(h.cands, h.nCands, fallback);
+  h.silentHops = 0;
+  h.walkRoot = 0;
   h.walkAnswered = false;
 }
 
@@ -421,8 +435,10 @@ function handleAccept(handle: i32, l: Link, h: Hier, m: Msg, nowMs: f64): void {
   } else {
     emit(h.xid, EV_JOINED, <u32>m.pathLen, l.peer, m.strength);
   }
-  // A root's walk is a merge: on trial until its new parent delivers.
+  // A root's walk is a merge: on trial until its new parent delivers. A
+  // claimant's side walk that lands ends its tentative fetch.
   const merging = !l.move && h.role == ROLE_ROOT;
+  dropTentativeFetch(h, nowMs);
   l.kind = LINK_PARENT;
   l.move = false;
   h.parent = handle;
@@ -604,7 +620,7 @@ function standForRoot(h: Hier, nowMs: f64): void {
   }
   h.nextMoveMs = Infinity;
   claimAfterRootLoss(h, nowMs);
-  assert(h.joinStream == NO_STREAM && !h.isMember()); // claiming, children kept, no walk
+  assert(h.joinStream == NO_STREAM && h.role == ROLE_CLAIMING); // claiming, children kept, no walk
 }
 
 /** Our parent vanished. Below the root's children we re-join, keeping our
@@ -709,6 +725,7 @@ export function treeTimer(h: Hier, nowMs: f64): void {
   // receive offset above them it waits for the merge's outcome.
   if (nowMs >= h.fetchRetryMs && h.mergeOff == NO_OFFSET) {
     h.fetchRetryMs = Infinity;
+    // A tentative fetch that failed waits for its confirmation (confirmRoot).
     if (h.role == ROLE_ROOT) startFetch(h, hierIndex(h.xid), nowMs);
   }
   if (nowMs >= h.nextMoveMs && h.joinStream == NO_STREAM) {

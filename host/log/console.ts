@@ -81,7 +81,8 @@ export function formatEvent(
         line("NOT", `@@@HROOT:${x} m=${names?.model ?? "?"} ROOT=${formatAddr(self)} ${names?.file ?? ""}`.trimEnd()),
       ];
     case Ev.Fetch:
-      return [line("INF", `${x} Root sending TFTP XfrCmd on ROOT_WAITING (${a} bytes)`)];
+      // n = 1: a first claimant fetching while it claims (assembly/election.ts).
+      return [line("INF", n === 1 ? `${x} Tentative root fetching while it claims (${a} bytes)` : `${x} Root sending TFTP XfrCmd on ROOT_WAITING (${a} bytes)`)];
     case Ev.Yield:
       return [line("INF", `${x} Yield to ${n === 1 ? "root" : "stronger claim"} ${formatAddr(a)} strength=${hex8(b)}`)];
     case Ev.Joined:

@@ -359,7 +359,10 @@ export class Fleet {
               if (x.hierRole(slot) === Role.Root) counts.rootCrashesDone++;
               continue;
             }
-            if (x.hierRole(slot) === Role.Root) counts.rootCrashesMidFile++;
+            // A claimant fetching while it claims (assembly/election.ts) is a
+            // root as far as the WAN is concerned: its successor starts over.
+            const role = x.hierRole(slot);
+            if (role === Role.Root || role === Role.Claiming) counts.rootCrashesMidFile++;
             else if (x.hierChild(slot, 0) !== 0 || x.hierChild(slot, 1) !== 0) counts.interiorCrashesMidFile++;
           }
           world.crash(p, rst);

@@ -104,15 +104,21 @@ export interface SweepRun {
  *  (a phone booting before the tree noticed may claim and fetch), a
  *  partition (each side elects a root), a rogue or a bit flipped on a flash
  *  read (its victim leaves the tree and avoids the sender, which may be its
- *  root: it may elect another), and WAN_ELECTION_SLACK per model for roots
- *  elected at once under loss that fetch until they merge. */
+ *  root: it may elect another), WAN_ELECTION_SLACK per model for roots
+ *  elected at once under loss that fetch until they merge, and, where any
+ *  claimant yielded while it fetched tentatively (claims at once that missed
+ *  each other under loss, assembly/election.ts), WAN_TENTATIVE_SLACK more
+ *  per model for all of those together: a yield comes within a few claim
+ *  advertisements, so together they take a fraction of a file (300 seeds of
+ *  up to 30 % loss: at most one crossing). */
 export const WAN_ELECTION_SLACK = 1;
+export const WAN_TENTATIVE_SLACK = 1;
 export function wanBound(r: FleetResult, o: Partial<FleetOptions>): number {
   const models = o.models ?? 1;
   const files = getPreset(o.load!).components.slice(0, o.loadFiles);
   const transferBytes = files.reduce((n, f) => n + Math.ceil(f.sizeBytes / BLOCK_BYTES) * HASH_BYTES + f.sizeBytes, 0);
   const s = r.stats;
-  const again = s.rootCrashesMidFile + s.rootCrashesDone + s.partitions * models + r.relay!.rogues + s.flashReadFlips + WAN_ELECTION_SLACK * models;
+  const again = s.rootCrashesMidFile + s.rootCrashesDone + s.partitions * models + r.relay!.rogues + s.flashReadFlips + (WAN_ELECTION_SLACK + (s.tentativeYields > 0 ? WAN_TENTATIVE_SLACK : 0)) * models;
   return transferBytes * (models + again);
 }
 

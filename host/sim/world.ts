@@ -7,7 +7,7 @@
 // TFTP (lockstep or windowed blocks, shared bandwidth). Nothing here reads a
 // real clock; every random choice comes from the world's seed.
 
-import { BROADCAST_ADDR, CoreConfig } from "../core/abi.js";
+import { BROADCAST_ADDR, CoreConfig, Ev, Role } from "../core/abi.js";
 import { CoreSink, PfsCore } from "../core/core.js";
 import type { RelayFile } from "../load/blocklist.js";
 import type { TraceRecorder } from "../trace/recorder.js";
@@ -207,6 +207,9 @@ export interface WorldStats {
   outboxPeakBytes: number;
   /** Outbox records the cores dropped for want of room (crashed cores too). */
   outboxDropped: number;
+  /** Claimants that yielded while fetching tentatively (assembly/election.ts):
+   *  each may have taken up to a file's bytes the WAN carries again. */
+  tentativeYields: number;
   datagramsDuplicated: number;
   /** Simulated flash faults injected (FlashFaults). */
   flashReadFails: number;
@@ -255,7 +258,7 @@ export class World {
   readonly rng: Rng;
   private readonly netRng: Rng;
   observer: EventObserver | null = null;
-  readonly stats: WorldStats = { datagramsSent: 0, datagramsDelivered: 0, datagramsLost: 0, streamsOpened: 0, streamBytes: 0, coreCalls: 0, events: 0, outboxPeakBytes: 0, outboxDropped: 0,
+  readonly stats: WorldStats = { datagramsSent: 0, datagramsDelivered: 0, datagramsLost: 0, streamsOpened: 0, streamBytes: 0, coreCalls: 0, events: 0, outboxPeakBytes: 0, outboxDropped: 0, tentativeYields: 0,
     datagramsDuplicated: 0, flashReadFails: 0, flashReadFlips: 0, flashWriteFails: 0 };
   readonly relay: RelayStats = {
     wanBytes: [], wanSkippedBytes: 0, firstFetchMs: null, serverContacts: new Set(), nonRootFetches: 0, refetchedBytes: 0, corruptHeld: 0, flashBytesWritten: 0, fileDone: new Map(), wanByPhone: new Map(),
@@ -360,6 +363,16 @@ export class World {
 
   // ------------------------------------------------------------ the sink
 
+  /** Phone-and-XID keys of claimants fetching while they claim. */
+  private readonly tentative = new Set<string>();
+
+  private noteTentative(p: SimPhone, xid: number, code: number, n: number): void {
+    const key = `${p.index}:${xid}`;
+    if (code === Ev.Fetch && n === 1) this.tentative.add(key);
+    else if (code === Ev.ConfirmedRoot) this.tentative.delete(key);
+    else if (code === Ev.Yield && this.tentative.delete(key)) this.stats.tentativeYields++;
+  }
+
   sinkFor(p: SimPhone): CoreSink {
     return {
       datagram: (dst, bytes) => this.sendDatagram(p, dst, bytes),
@@ -375,6 +388,7 @@ export class World {
           const slot = p.slots.get(xid >>> 0)!;
           this.fetch(p, slot, HOST_OWN_FETCH, 0, p.core!.x.hierTotal(slot));
         }
+        this.noteTentative(p, xid >>> 0, code, n);
         if (code === 17 /* Corrupt */ && (a >>> 0) !== 0) p.caughtFrom.set(indexOf(a >>> 0), this.nowMs);
         if (code === 20 /* FlashFailed */ && b === 1) p.gaveUp.add(xid >>> 0);
         if (code === 16 /* FileDone */) {
@@ -575,8 +589,10 @@ export class World {
     const sf = p.slotFiles.get(slot);
     if (sf === undefined || this.opts.relay === undefined) throw new CoreAbiError(`phone ${p.index}: fetch for a slot without a file`);
     this.relay.serverContacts.add(p.index);
-    // Only a confirmed root (or a direct fetcher, also a root) may go to the server.
-    if (p.core!.x.hierRole(slot) !== 3 /* Role.Root */) this.relay.nonRootFetches++;
+    // Only a root (or a direct fetcher, also a root) may go to the server, or
+    // a first claimant fetching while it claims (assembly/election.ts).
+    const role = p.core!.x.hierRole(slot);
+    if (role !== Role.Root && role !== Role.Claiming) this.relay.nonRootFetches++;
     this.relay.firstFetchMs ??= this.nowMs;
     const job = startWanFetch(p.index, p.gen, handle, sf.model, sf.file.stream.subarray(0, total), sf.file.list.length, from, this.opts.relay.wan.source);
     p.fetches.set(handle, job);

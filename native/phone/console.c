@@ -157,7 +157,7 @@ void con_event(double at_ms, uint32_t self, uint32_t xid, int code, int n, uint3
                file != NULL ? " " : "", file != NULL ? file : "");
       line_about(at_ms, "NOT", t, xid, ev);
       return;
-    case PFS_EV_FETCH: snprintf(t, sizeof t, "%s Root sending TFTP XfrCmd on ROOT_WAITING (%u bytes)", x, (unsigned)a); break;
+    case PFS_EV_FETCH: snprintf(t, sizeof t, n == 1 ? "%s Tentative root fetching while it claims (%u bytes)" : "%s Root sending TFTP XfrCmd on ROOT_WAITING (%u bytes)", x, (unsigned)a); break;
     case PFS_EV_CHILD_ADDED: snprintf(t, sizeof t, "%s |child=%s children=%d FULL=%d", x, ad, n, n >= 2 ? 1 : 0); break;
     case PFS_EV_CHILD_LOST: snprintf(t, sizeof t, "%s |child lost %s children=%d", x, ad, n); break;
     case PFS_EV_PARENT_LOST:

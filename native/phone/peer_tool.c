@@ -227,7 +227,7 @@ static void event_text(const tool *t, uint32_t self, int code, int n, uint32_t a
     case PFS_EV_CONFIRMED_ROOT:
       snprintf(out, room, "NOT|UT:Confirmed root bumping strength\nNOT|@@@HROOT:%s m=%s ROOT=%s %s", x, t->model, me, t->file);
       break;
-    case PFS_EV_FETCH: snprintf(out, room, "INF|%s Root sending TFTP XfrCmd on ROOT_WAITING (%u bytes)", x, (unsigned)a); break;
+    case PFS_EV_FETCH: snprintf(out, room, n == 1 ? "INF|%s Tentative root fetching while it claims (%u bytes)" : "INF|%s Root sending TFTP XfrCmd on ROOT_WAITING (%u bytes)", x, (unsigned)a); break;
     case PFS_EV_YIELD: snprintf(out, room, "INF|%s Yield to %s %s strength=%08x", x, n == 1 ? "root" : "stronger claim", ad, (unsigned)b); break;
     case PFS_EV_JOINED: snprintf(out, room, "INF|%s Joined parent=%s depth=%d", x, ad, n); break;
     case PFS_EV_CHILD_ADDED: snprintf(out, room, "NOT|%s |child=%s children=%d FULL=%d", x, ad, n, n >= 2); break;

@@ -133,7 +133,8 @@ test("pfs demo --sim shows the election, each phone's progress per component, th
   assert.match(r.stdout, /TxBdcst ClaimRoot\(tent\): strength=[0-9a-f]{8}/);
   assert.match(r.stdout, /UT:Confirmed root bumping strength/);
   assert.match(r.stdout, /@@@HROOT:XID[0-9A-F]{8} m=CP-79[46]1G ROOT=10\.0\.0\.\d+ \S+/);
-  assert.match(r.stdout, /Root sending TFTP XfrCmd/);
+  // A first claimant fetches while it claims (assembly/election.ts).
+  assert.match(r.stdout, /Tentative root fetching while it claims \(\d+ bytes\)/);
   // Progress tables: a row per phone, a cell per component, ending at 100%.
   assert.match(r.stdout, /progress: KB held checked/);
   assert.match(r.stdout, /10\.0\.0\.1 +CP-79[46]1G +(\s*\d+K +\d+%R?){5}/);

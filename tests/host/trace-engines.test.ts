@@ -20,7 +20,7 @@ process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 const TRACES: Array<{ name: string; args: string[] }> = [
   { name: "election under loss", args: ["--phones", "16", "--loss", "0.2", "--seed", "3"] },
   { name: "relay with a root crash", args: ["--phones", "8", "--load", "tiny", "--root-crashes", "1", "--restart", "1", "--seed", "1"] },
-  { name: "rogue peer", args: ["--phones", "8", "--load", "tiny", "--rogues", "1", "--seed", "6"] },
+  { name: "rogue peer", args: ["--phones", "8", "--load", "tiny", "--rogues", "1", "--seed", "14"] }, // a seed whose rogue gets to relay
 ];
 
 const recorded = TRACES.map((t, i) => {

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUDGET_BURST_BYTES, WanBudget, WINDOW_PACE_MS } from "../../host/wan/budget.js";
-import { decodeRootAd, FetchingRoots } from "../../host/wan/root-ads.js";
+import { decodeClaim, decodeRootAd, FetchingRoots } from "../../host/wan/root-ads.js";
 import { TftpServer } from "../../host/tftp/server.js";
 import { makeTftpRoot } from "../../host/load/tftp-root.js";
 import { fleetPhones, runFleetProcesses } from "../../host/phone/fleet.js";
@@ -70,6 +70,26 @@ test("the share is the roots heard still fetching, across XIDs, plus this one", 
   assert.equal(Math.round(c.now() - t0), 1000, "half the cap: 50 kB in 1 s");
   c.advance(6001);
   assert.equal(b.share(), 1, "a root not heard for the window stops counting");
+});
+
+test("a claimant counts while it claims, for the claim window only, and a ROOT_AD's window is not cut short by a claim", () => {
+  const c = fakeClock();
+  const roots = new FetchingRoots(0x7f000002, 6000, 500);
+  const b = new WanBudget({ kbpsMax: 800, roots, now: c.now, sleep: c.sleep });
+  const claim = (xid: number, strength: number) => {
+    const m = rootAd(xid, strength).subarray(0, 14);
+    m[3] = 0x02; // CLAIM: header, strength, ad, flags (docs/PROTOCOL.md 4.3)
+    return m;
+  };
+  roots.hear(0x7f000005, decodeClaim(claim(1, 0x0000_1234))!, c.now());
+  assert.equal(b.share(), 2, "a claimant fetches tentatively");
+  c.advance(501);
+  assert.equal(b.share(), 1, "a claimant that stopped claiming (it yielded) stops counting");
+  roots.hear(0x7f000006, decodeRootAd(rootAd(1, 0x8000_0001))!, c.now());
+  roots.hear(0x7f000006, decodeClaim(claim(1, 0x0000_0001))!, c.now());
+  c.advance(1000);
+  assert.equal(b.share(), 2, "the root still counts for its ROOT_AD's window");
+  assert.equal(decodeClaim(rootAd(1, 0x8000_0001)), undefined, "a ROOT_AD is no claim");
 });
 
 test("only a well-formed ROOT_AD with a root's strength is heard", () => {

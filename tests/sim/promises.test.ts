@@ -50,12 +50,21 @@ test("nonRootFetches: a host that fetches from the server for a phone that is no
   caught(r, /server fetches by phones that were not roots/);
 });
 
+/** Seeds tried for a run in which the rogue is somebody's parent. */
+const ROGUE_SEEDS = 8;
+
 test("corruptBlocks: a rogue's bad blocks are counted and kept out of flash; a core that skips the check is caught", () => {
-  const rogue: Partial<FleetOptions> = { phones: 16, load: "tiny", wanKbps: 64, rogues: 1, faultMs: 8000, seed: 2 };
-  const honest = runFleet(rogue);
-  assert.deepEqual(honest.errors, []);
-  assert.ok(honest.relay!.corruptBlocks > 0, "the rogue got to send bad blocks, and they were caught");
-  assert.equal(honest.relay!.corruptHeld, 0);
+  // Whether the rogue ends up with children depends on the tree the seed
+  // grows: take the first of a few seeds where it does.
+  const base: Partial<FleetOptions> = { phones: 16, load: "tiny", wanKbps: 64, rogues: 1, faultMs: 8000 };
+  let rogue: Partial<FleetOptions> | undefined;
+  for (let seed = 2; seed < 2 + ROGUE_SEEDS && rogue === undefined; seed++) {
+    const honest = runFleet({ ...base, seed });
+    assert.deepEqual(honest.errors, [], `seed ${seed}`);
+    assert.equal(honest.relay!.corruptHeld, 0, `seed ${seed}`);
+    if (honest.relay!.corruptBlocks > 0) rogue = { ...base, seed };
+  }
+  assert.ok(rogue !== undefined, `in none of ${ROGUE_SEEDS} seeds did the rogue get to send bad blocks that were caught`);
   // The promise broken: blocks go to flash and to children unchecked.
   const unchecked = mutantCore({
     file: "relay.ts",
