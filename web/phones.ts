@@ -33,12 +33,16 @@ export function resetPhones(box: HTMLElement): void {
 function fill(card: HTMLElement, p: PhoneView): void {
   if (!(Number.isInteger(p.progress) && p.progress >= 0 && p.progress <= 100)) throw new Error(`${p.mac}: progress ${p.progress}`);
   card.dataset.progress = String(p.progress);
-  card.dataset.role = p.components.some((c) => c.role === "root") ? "root" : "";
+  // A claimant may already be the top of a tree (a tentative root takes
+  // children from its Ad 1, docs/PROTOCOL.md §6.3): it shows as claiming.
+  const claiming = p.components.some((c) => c.role === "claiming");
+  card.dataset.role = p.components.some((c) => c.role === "root") ? "root" : claiming ? "claiming" : "";
   card.classList.toggle("done", p.done);
   const head = el("header", "");
   const roles = p.components.filter((c) => c.role === "root").length;
   head.append(el("span", "mac", p.mac), el("span", "ip", p.ip), el("span", "model", p.model));
   if (roles > 0) head.append(el("span", "badge root", roles === 1 ? "root" : `root ×${roles}`));
+  else if (claiming) head.append(el("span", "badge claiming", "claiming"));
   head.append(el("span", "pct", p.done ? "done" : `${p.progress}%`));
   const load = el("div", "load", p.load === "" ? "reading its configuration" : p.load);
   const rows = el("div", "components");

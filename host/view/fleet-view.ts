@@ -208,7 +208,7 @@ export class FleetView {
     // A member that named its parent by an address no phone had yet: the
     // address may be known now.
     for (const x of h.members) if (x.parent === "" && x.parentIp !== "") x.parent = this.ipToMac.get(x.parentIp) ?? "";
-    h.roots = h.members.filter((x) => x.role === "root").map((x) => x.mac);
+    h.roots = treeTops(h.members);
     h.root = h.roots[0] ?? "";
     h.maxDepth = h.members.reduce((d, x) => Math.max(d, x.depth), 0);
     h.version = this.version;
@@ -286,4 +286,15 @@ function wellFormed(r: PhoneReport): boolean {
 
 function count(n: number): boolean {
   return Number.isSafeInteger(n) && n >= 0;
+}
+
+/** The tops of a hierarchy's trees: its confirmed roots, and claimants that
+ *  somebody names as parent (a tentative root takes children from its Ad 1
+ *  and may carry a whole small load before it confirms, docs/PROTOCOL.md
+ *  §6.3). Confirmed roots first. */
+export function treeTops(members: readonly MemberView[]): string[] {
+  const parents = new Set(members.map((x) => x.parent));
+  const confirmed = members.filter((x) => x.role === "root").map((x) => x.mac);
+  const tentative = members.filter((x) => x.role === "claiming" && parents.has(x.mac)).map((x) => x.mac);
+  return [...confirmed, ...tentative];
 }

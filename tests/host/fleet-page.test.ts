@@ -167,9 +167,11 @@ test("a 12-phone loopback fleet logging to our receiver: the page shows 12 phone
   trees.forEach((h, i) => {
     assert.match(h.xid, /^XID[0-9A-F]{8}$/);
     assert.notEqual(h.root, "", `${h.xid} has a root`);
-    // That MAC's node in this tree is drawn as root, and its phone's card says root.
-    assert.match(rootClasses[i] ?? "", /role-root/, `${h.xid}: ${h.root} drawn as root`);
-    assert.equal(shown.find((s) => s.mac === h.root)?.role, "root", `${h.root}'s card says root`);
+    // That MAC's node in this tree is drawn as root, and its phone's card
+    // says root: confirmed, or still claiming with children (a tentative
+    // root may carry the tiny load before it confirms, PROTOCOL.md §6.3).
+    assert.match(rootClasses[i] ?? "", /role-(root|claiming)/, `${h.xid}: ${h.root} drawn as root`);
+    assert.match(shown.find((s) => s.mac === h.root)?.role ?? "", /^(root|claiming)$/, `${h.root}'s card says root`);
   });
   // Once the page has drawn every report, its WAN figure is what our server
   // itself counts as sent of the components (block lists and files; the

@@ -40,6 +40,21 @@ test("roots, parent links by MAC, depth and re-parenting", () => {
   assert.deepEqual(v.snapshot().events.map((e) => [e.event, e.mac]), [["root", mac(0)], ["parentLost", mac(2)]]);
 });
 
+test("a claimant somebody names as parent is the top of its tree (a tentative root); one nobody names is not", () => {
+  const v = new FleetView();
+  v.apply(rep(0, 0, { xid: XA, role: "claiming", depth: 0 }));
+  v.apply(rep(3, 0, { xid: XA, role: "claiming", depth: 0 })); // a claimant with no child
+  assert.equal(v.snapshot().hierarchies[0].root, "", "no child yet: no tree");
+  v.apply(rep(1, 10, { xid: XA, parent: "127.0.0.2", depth: 1 }));
+  let h = v.snapshot().hierarchies[0];
+  assert.equal(h.root, mac(0));
+  assert.deepEqual(h.roots, [mac(0)]);
+  // It confirms: the same top, now a root.
+  v.apply(rep(0, 20, { xid: XA, role: "root", depth: 0 }, { event: "root" }));
+  h = v.snapshot().hierarchies[0];
+  assert.deepEqual(h.roots, [mac(0)]);
+});
+
 test("a parent named before its phone reported is resolved when it does", () => {
   const v = new FleetView();
   v.apply(rep(1, 0, { xid: XA, parent: "127.0.0.2" }));
