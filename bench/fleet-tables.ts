@@ -90,9 +90,9 @@ export function sourceTables(base: Partial<FleetOptions>, phonesList: number[], 
     const first = rows[0];
     const notes = `
 limit W = S / min(WAN, LAN, flash) + RTT = ${first?.limitMs} ms: the WAN link's rate bounds it.
-(done - 1st fetch) / limit W: the same with the election taken out (the first root is confirmed, and fetches, ${first?.firstFetchMs} ms in for one phone).
+(done - 1st fetch) / limit W: the same with the election taken out (the first root, a tentative root from its claim's Ad 1, fetches ${first?.firstFetchMs} ms in for one phone).
 single = one phone alone, direct, fetching the same load over the same WAN, in the same run (${first?.singleMs} ms).
-max 10 s = the highest rate over any ${WAN_RATE_WINDOW_MS / 1000} s at the WAN link, counted by the link model. TFTP window: ${first?.window}.
+max 10 s = the highest rate over any ${WAN_RATE_WINDOW_MS / 1000} s at the WAN link, counted by the link model.${c.source === "tftp" ? ` TFTP window: ${first?.window}.` : ""}
 `;
     say(notes);
     md += `\n## ${c.name}\n\n${FLEET_HEADER}\n${rows.map(fleetLine).join("\n")}\n${notes}`;
