@@ -176,10 +176,13 @@ export function electionOnDatagram(h: Hier, src: u32, m: Msg, nowMs: f64): void 
       }
       return;
     }
-    // A claimant fetching tentatively gives its fetch up to no ROOT_AD: it
-    // confirms, and merges as a root does, its fetch kept until the other
-    // tree delivers (merge.ts). A forged ROOT_AD then costs no WAN bytes.
-    if (h.role == ROLE_CLAIMING && h.server != NO_STREAM) return;
+    // A tentative root gives its fetch up to a root it hears (joinFromAd,
+    // skepticalWalk), keeping what it checked: a root can answer late (a
+    // starved phone's loop, a lost SOLICIT), and a claimant that went on
+    // fetching beside a tree kept the WAN busy twice until it merged. A
+    // forged ROOT_AD costs at most this one claim's fetch: the fetch is not
+    // taken up again before the confirmation, and a silent claimed root is
+    // avoided (tree.ts walkExhausted).
     if (h.role == ROLE_DISCOVER || h.role == ROLE_CLAIMING) {
       if (isSkeptical(nowMs)) {
         skepticalWalk(h, src, m, nowMs);

@@ -35,7 +35,7 @@ import { outboxClear, outboxDropped, OUT_WRITE_REF } from "../../assembly/outbox
 import { BLOCK_BYTES, CHILD_INFLIGHT_BYTES, heldOffset } from "../../assembly/relay";
 import { DATA_HEADER_BYTES, REFUSE_FULL } from "../../assembly/wire";
 import {
-  dgClaim, fileXid, frAccept, frDown, frRefuse, now, P1, P2, P3, P9, recB, recKind, recLen, recPayload, runUntil, step,
+  adCands, dgClaim, dgRootAd, fileXid, frAccept, frDown, frRefuse, now, P1, P2, P3, P9, recB, recKind, recLen, recPayload, runUntil, step,
 } from "./support";
 import {
   ack, attachRelay, autoAck, blockAt, bootRelay, buildFrames, capture, captureLen, closes, connects, corruptA,
@@ -855,6 +855,20 @@ describe("regressions", () => {
     expect(hiers[0].server).not.toBe(NO_STREAM);
     // A claim that holds more than our nothing wins: we join it instead.
     dgClaim(P1, fileXid(), 0x00011234, 2);
+    expect(hiers[0].role).toBe(ROLE_JOINING);
+    expect(hiers[0].server).toBe(NO_STREAM);
+  });
+
+  test("a tentative root that hears a root joins it and ends its fetch", () => {
+    bootRelay();
+    makeFile(SMALL, 64);
+    needRelay(now);
+    for (let i = 0; i < 100 && hiers[0].role != ROLE_CLAIMING; i++) step();
+    step(); // Ad 1: fetching
+    drain();
+    expect(hiers[0].server).not.toBe(NO_STREAM);
+    // A root that answered late (its SOLICIT's answer lost, or slow).
+    dgRootAd(P9, fileXid(), 0x80001234, adCands, 0);
     expect(hiers[0].role).toBe(ROLE_JOINING);
     expect(hiers[0].server).toBe(NO_STREAM);
   });
