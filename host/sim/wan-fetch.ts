@@ -1,7 +1,6 @@
 // What the simulated WAN knows of one server fetch and of the link: the
 // shapes the TFTP and HTTP models (wan-tftp.ts, wan-http.ts) work on.
 
-import type { WanMeter } from "./wan-meter.js";
 
 /** Where a root fetches its load from (issue 13 §1). */
 export type WanSource = "tftp" | "http";
@@ -63,8 +62,4 @@ export function requestEnd(job: WanFetch): number {
   return job.pos < job.listBytes ? job.listBytes : job.stream.length;
 }
 
-/** The shared link: when it is next free to send, and what crossed it. */
-export interface WanLink {
-  freeAtMs: number;
-  meter: WanMeter;
-}
+export { WanLink } from "./wan-link.js";

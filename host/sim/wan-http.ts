@@ -44,9 +44,7 @@ export function httpRound(job: WanFetch, wan: WanOptions, link: WanLink, nowMs: 
   job.roundBytes = Math.min(window, requestEnd(job) - job.pos);
   console.assert(job.roundBytes > 0, "a round carries bytes");
   if (budget !== null) readyMs = budget.paceStart(job.phone, job.roundBytes, readyMs, roots);
-  const startMs = Math.max(readyMs, link.freeAtMs);
-  link.freeAtMs = startMs + (job.roundBytes * 8 * 1000) / wan.bitsPerSec;
-  link.meter.add(startMs, link.freeAtMs, job.roundBytes);
+  const { startMs, endMs } = link.send(readyMs, job.roundBytes, wan.bitsPerSec, nowMs - wan.rttMs);
   job.lastStartMs = startMs;
-  return link.freeAtMs + wan.rttMs / 2;
+  return endMs + wan.rttMs / 2;
 }

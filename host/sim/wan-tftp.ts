@@ -21,11 +21,9 @@ export function tftpRound(job: WanFetch, wan: WanOptions, link: WanLink, nowMs: 
   let readyMs = nowMs + wan.rttMs / 2;
   if (freshRequest(job)) readyMs += wan.rttMs;
   if (budget !== null) readyMs = budget.paceStart(job.phone, job.roundBytes, readyMs, roots);
-  const startMs = Math.max(readyMs, link.freeAtMs);
-  link.freeAtMs = startMs + (job.roundBytes * 8 * 1000) / wan.bitsPerSec;
-  link.meter.add(startMs, link.freeAtMs, job.roundBytes);
+  const { startMs, endMs } = link.send(readyMs, job.roundBytes, wan.bitsPerSec, nowMs - wan.rttMs);
   job.lastStartMs = startMs;
-  return link.freeAtMs + wan.rttMs / 2;
+  return endMs + wan.rttMs / 2;
 }
 
 /** What one phone alone needs to fetch `bytes` this way, in ms (the theory

@@ -1,7 +1,8 @@
 // The WAN between the roots and the distant load server. A fetch reads
 // "<file>.blk" (the block list) and then "<file>", over TFTP (wan-tftp.ts:
 // lockstep or windowed rounds) or HTTP (wan-http.ts: TCP-like, with Range).
-// Concurrent fetches queue for the link in turn (first come, first served):
+// Concurrent fetches queue for the link in turn (first ready, first sent,
+// wan-link.ts):
 // a lockstep flow leaves it idle while it waits for its ACK, so a few flows
 // do not slow each other; many saturate it and share it. TFTP cannot start
 // mid-file, so a fetch that resumes at byte N still pulls the bytes before N
@@ -10,11 +11,11 @@
 // Under a WAN budget (wan-budget.ts) every root paces at its share of the
 // cap; the link's meter (wan-meter.ts) counts what crossed it.
 
-import { WanFetch, WanLink, WanOptions } from "./wan-fetch.js";
+import { WanFetch, WanOptions } from "./wan-fetch.js";
 import { SimBudget } from "./wan-budget.js";
 import { tftpRound } from "./wan-tftp.js";
 import { httpRound } from "./wan-http.js";
-import { WanMeter } from "./wan-meter.js";
+import { WanLink } from "./wan-link.js";
 
 export { startWanFetch, WAN_SOURCES } from "./wan-fetch.js";
 export type { WanFetch, WanLink, WanOptions, WanSource } from "./wan-fetch.js";
@@ -27,7 +28,7 @@ export interface Wan {
 }
 
 export function newWan(wan: WanOptions): Wan {
-  return { link: { freeAtMs: 0, meter: new WanMeter() }, budget: wan.capBitsPerSec > 0 ? new SimBudget(wan.capBitsPerSec, wan.fetchesAtOnce) : null };
+  return { link: new WanLink(), budget: wan.capBitsPerSec > 0 ? new SimBudget(wan.capBitsPerSec, wan.fetchesAtOnce) : null };
 }
 
 /** Sizes the next round of `job`, started at `nowMs`, and returns when its

@@ -14,8 +14,14 @@ const CASE: Partial<FleetOptions> = { load: "cp7961-9.4.2", wanKbps: 2000, wanRt
 const CAP_KBPS = 1000;
 /** What a 10-s window may go past the cap: a root that starts fetching sends
  *  its first round before the others count it and slow down (the real phone
- *  learns of it from ROOT_ADs, host/wan/budget.ts); measured at about 2 %. */
-const CAP_SLACK = 0.03;
+ *  learns of it from ROOT_ADs, host/wan/budget.ts). Measured at 2 % while
+ *  the link sent rounds in the order they were sized, which held paced
+ *  rounds back; 3.2 % since it sends them when they are ready
+ *  (host/sim/wan-link.ts). The real site's test holds 3 % at tbf. */
+const CAP_SLACK = 0.04;
+/** Done under the cap against both loads at the cap: the election, and the
+ *  roots' shares as they finish one by one (bench: 1.03 to 1.05). */
+const CAPPED_DONE_MAX = 1.1;
 
 function ok(r: FleetResult): NonNullable<FleetResult["relay"]> {
   assert.deepEqual(r.errors, [], `seed ${r.seed}: ${r.errors.join("; ")}`);
@@ -64,7 +70,10 @@ for (const source of ["tftp", "http"] as const) {
     assert.ok(capped.wanMaxKbps10s <= CAP_KBPS * (1 + CAP_SLACK), `capped: ${capped.wanMaxKbps10s} kbit/s over 10 s, cap ${CAP_KBPS}`);
     assert.ok(capped.wanMaxKbps10s >= 0.9 * CAP_KBPS, "the budget is used, not wasted");
     assert.ok(free.wanMaxKbps10s > CAP_KBPS * (1 + CAP_SLACK), `uncapped: ${free.wanMaxKbps10s} kbit/s, the check fires`);
-    // Both loads through a cap of half the link take about twice as long.
+    // Both loads through a cap of half the link take about twice as long,
+    // and not longer than the cap allows: it is shared, not wasted.
     assert.ok(capped.doneMs! > 1.5 * free.doneMs!, `capped ${capped.doneMs} ms vs free ${free.doneMs} ms`);
+    const capLimitMs = (two.models! * capped.loadBytes * 8) / CAP_KBPS + CASE.wanRttMs!;
+    assert.ok(capped.doneMs! <= CAPPED_DONE_MAX * capLimitMs, `capped: done ${capped.doneMs} ms vs ${Math.round(capLimitMs)} ms for both loads at the cap`);
   });
 }
