@@ -82,13 +82,24 @@ export function sendRootAd(h: Hier, nowMs: f64): void {
 /** Leaves election for the tree: the candidates of a ROOT_AD, with the root
  *  itself last as a hint (it knows its tree even when the list is stale). */
 function joinFromAd(h: Hier, src: u32, m: Msg, nowMs: f64): void {
+  walkFromAd(h, src, m);
+  startJoining(h, nowMs);
+}
+
+/** Leaves election for the tree toward a claimant, as joinFromAd does
+ *  toward a confirmed root. */
+function joinClaimant(h: Hier, src: u32, strength: u32, nowMs: f64): void {
+  walkToClaimant(h, src, strength);
+  startJoining(h, nowMs);
+}
+
+/** One ROOT_AD or CLAIM reaches every waiting joiner at once: a random start
+ *  spreads the crowd so the first phones it asks are not swamped (the walk
+ *  starts in electionTimer). A tentative fetch of ours ends: the JOIN asks
+ *  from what it checked. */
+function startJoining(h: Hier, nowMs: f64): void {
   dropTentativeFetch(h, nowMs);
   h.role = ROLE_JOINING;
-  h.phaseMs = Infinity;
-  walkFromAd(h, src, m);
-  // One ROOT_AD reaches every waiting joiner at once: a random start spreads
-  // the crowd so the first phones it asks are not swamped (the walk starts
-  // in electionTimer).
   h.phaseMs = nowMs + <f64>rngBelow(JOIN_SPREAD_MS);
 }
 
@@ -98,7 +109,7 @@ function heardClaim(h: Hier, src: u32, strength: u32, ad: i32, nowMs: f64): void
   // Our own Ads will beat a claim that does not beat ours; a tentative
   // root is not unseated by a later claim of equal holding (strength.ts).
   const ours = h.role == ROLE_CLAIMING ? <i32>h.ad : -1;
-  if (!claimBeats(strength, src, ad, h.strength(), cfg.selfAddr, ours, TENTATIVE_FETCH_AD)) return;
+  if (!claimBeats(strength, src, ad, h.strength(), cfg.selfAddr, ours)) return;
   const stale = nowMs - h.claimMs > claimWaitMs();
   if (stale || h.claimAddr == src || stronger(strength, src, h.claimStrength, h.claimAddr)) {
     h.claimAddr = src;
@@ -125,16 +136,6 @@ function heardClaim(h: Hier, src: u32, strength: u32, ad: i32, nowMs: f64): void
     h.solicits = SOLICITS_PER_ROUND;
     h.phaseMs = nowMs + claimWaitMs();
   }
-}
-
-/** Leaves election for the tree toward a claimant, as joinFromAd does
- *  toward a confirmed root. */
-function joinClaimant(h: Hier, src: u32, strength: u32, nowMs: f64): void {
-  dropTentativeFetch(h, nowMs);
-  h.role = ROLE_JOINING;
-  walkToClaimant(h, src, strength);
-  // Every phone in discovery hears the claim at once: spread them out.
-  h.phaseMs = nowMs + <f64>rngBelow(JOIN_SPREAD_MS);
 }
 
 /** A datagram for hierarchy `h` from `src` (never ourselves). */

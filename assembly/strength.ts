@@ -10,6 +10,8 @@
 // Equal strengths (1 in 65536 for equal holdings) fall back to the higher
 // address, so the order is total and every phone agrees on the winner.
 
+import { TENTATIVE_FETCH_AD } from "./limits";
+
 export const STRENGTH_CONFIRMED: u32 = 0x80000000;
 export const STRENGTH_VERIFIED: u32 = 0x40000000;
 const HELD_SHIFT: u32 = 16;
@@ -47,13 +49,13 @@ export function holdsMore(a: u32, b: u32): bool {
 /** True when claim (a, addrA, adA) beats (b, addrB, adB) in an election; a
  *  phone that has not claimed passes ad -1. The phone that holds more wins.
  *  Between equal holdings a tentative root (a claim that reached Ad
- *  `tentativeAd`: it fetches and takes children, election.ts) beats a claim
+ *  TENTATIVE_FETCH_AD: it fetches and takes children, election.ts) beats a claim
  *  that did not, so a phone that boots late does not end a fetch begun; any
  *  other pair falls back to the strength's tie-break. Claims made in one
  *  crowd cross before their Ad 1 and are decided by the tie-break alone. */
-export function claimBeats(a: u32, addrA: u32, adA: i32, b: u32, addrB: u32, adB: i32, tentativeAd: i32): bool {
+export function claimBeats(a: u32, addrA: u32, adA: i32, b: u32, addrB: u32, adB: i32): bool {
   if (holding(a) != holding(b)) return holding(a) > holding(b);
-  const tentA = adA >= tentativeAd;
-  if (tentA != adB >= tentativeAd) return tentA;
+  const tentA = adA >= TENTATIVE_FETCH_AD;
+  if (tentA != adB >= TENTATIVE_FETCH_AD) return tentA;
   return stronger(a, addrA, b, addrB);
 }

@@ -154,34 +154,39 @@ function sendDown(handle: i32, l: Link, h: Hier, nowMs: f64): void {
  *  root itself last as a hint (it knows its tree even when the list is
  *  stale). `src` is the claimed root the walk has to find answering. */
 export function walkFromAd(h: Hier, src: u32, m: Msg): void {
-  h.nCands = 0;
-  h.nTried = 0;
-  h.hops = 0;
+  resetWalk(h, src);
   addAdCandidates(h, src, m);
-  h.walkRoot = src;
-  h.walkAnswered = false;
 }
 
 /** A walk toward a claimant (election.ts joinClaimant): it alone is the
  *  candidate, and the walk is no claimed root's: a claimant that yielded
  *  in the meantime refuses, which strikes nobody (walkExhausted). */
 export function walkToClaimant(h: Hier, src: u32, strength: u32): void {
-  h.nCands = 0;
-  h.nTried = 0;
-  h.hops = 0;
-  fallback.set(src, <u32>MAX_DEPTH, 0, strength);
-  h.nCands = insertCandidate(h.cands, h.nCands, fallback);
-  h.silentHops = 0;
-  h.walkRoot = 0;
-  h.walkAnswered = false;
+  resetWalk(h, 0);
+  addHint(h, src, strength);
 }
 
 /** Adds a ROOT_AD's candidates (and its sender as a hint) to the walk. */
 export function addAdCandidates(h: Hier, src: u32, m: Msg): void {
   for (let i = 0; i < m.nCand; i++) h.nCands = insertCandidate(h.cands, h.nCands, unchecked(m.cands[i]));
-  fallback.set(src, <u32>MAX_DEPTH, 0, m.strength);
+  addHint(h, src, m.strength);
+}
+
+/** A new walk, for the claimed root `walkRoot` (0: nobody's claim). */
+function resetWalk(h: Hier, walkRoot: u32): void {
+  h.nCands = 0;
+  h.nTried = 0;
+  h.hops = 0;
+  h.walkRoot = walkRoot;
+  h.walkAnswered = false;
+}
+
+/** The sender itself, tried after the slots it named: it knows its tree
+ *  even when its list is stale. A new claim gets its own tries. */
+function addHint(h: Hier, src: u32, strength: u32): void {
+  fallback.set(src, <u32>MAX_DEPTH, 0, strength);
   h.nCands = insertCandidate(h.cands, h.nCands, fallback);
-  h.silentHops = 0; // a new claim gets its own tries
+  h.silentHops = 0;
 }
 
 /** The classic walk, which owns the role (JOINING): tries the next

@@ -843,16 +843,7 @@ describe("regressions", () => {
   });
 
   test("a claimant fetches while it claims, and gives the fetch up when it yields", () => {
-    bootRelay();
-    makeFile(SMALL, 64);
-    needRelay(now);
-    for (let i = 0; i < 100 && hiers[0].role != ROLE_CLAIMING; i++) step();
-    drain();
-    expect(fetches).toBe(0); // Ad 0: rival claims may still cross ours
-    step(); // Ad 1: a tentative root
-    drain();
-    expect(fetches).toBe(1);
-    expect(hiers[0].server).not.toBe(NO_STREAM);
+    becomeTentativeRoot();
     // A claim that holds more than our nothing wins: we join it instead.
     dgClaim(P1, fileXid(), 0x00011234, 2);
     expect(hiers[0].role).toBe(ROLE_JOINING);
@@ -860,13 +851,7 @@ describe("regressions", () => {
   });
 
   test("a tentative root that hears a root joins it and ends its fetch", () => {
-    bootRelay();
-    makeFile(SMALL, 64);
-    needRelay(now);
-    for (let i = 0; i < 100 && hiers[0].role != ROLE_CLAIMING; i++) step();
-    step(); // Ad 1: fetching
-    drain();
-    expect(hiers[0].server).not.toBe(NO_STREAM);
+    becomeTentativeRoot();
     // A root that answered late (its SOLICIT's answer lost, or slow).
     dgRootAd(P9, fileXid(), 0x80001234, adCands, 0);
     expect(hiers[0].role).toBe(ROLE_JOINING);
@@ -1003,3 +988,18 @@ describe("regressions", () => {
     expect(hiers[slot].verified).toBe(true);
   });
 });
+
+/** A lone phone claims, and from its Ad 1 fetches as a tentative root
+ *  (not at Ad 0, where rival claims may still cross ours). */
+function becomeTentativeRoot(): void {
+  bootRelay();
+  makeFile(SMALL, 64);
+  needRelay(now);
+  for (let i = 0; i < 100 && hiers[0].role != ROLE_CLAIMING; i++) step();
+  drain();
+  expect(fetches).toBe(0);
+  step(); // Ad 1
+  drain();
+  expect(fetches).toBe(1);
+  expect(hiers[0].server).not.toBe(NO_STREAM);
+}
