@@ -12,7 +12,7 @@
 
 import { BLOCK_BYTES, HASH_BYTES } from "../core/abi.js";
 import { relayFile, sha256 } from "../load/blocklist.js";
-import { readRecords, scanBoot, type BootResult } from "./boot.js";
+import { readRecords, scanBoot, type BootResult, type BootScan } from "./boot.js";
 import { CONFIRMED_MARK_AT, encodeRecord, MARK, MARK_BYTES, markSet, MAX_SEQ, RECORD_BYTES, TRIED_MARK_AT } from "./boot-record.js";
 import { CarefulDevice, ProgramMismatch, type FlashReport } from "./careful-device.js";
 import type { FlashDevice } from "./device.js";
@@ -111,7 +111,11 @@ export class AbStore {
   }
 
   private scan(skipTrials: boolean): BootResult {
-    const scan = scanBoot(this.flash, this.layout, { skipTrials });
+    return this.took(scanBoot(this.flash, this.layout, { skipTrials }));
+  }
+
+  /** A scan's choice becomes what this store builds on. */
+  private took(scan: BootScan): BootResult {
     this.last = scan.result;
     this.keepSector = scan.keepSector;
     this.nextSeq = scan.nextSeq;
@@ -231,14 +235,14 @@ export class AbStore {
     const at = slotStartBytes(this.layout, slot);
     this.flash.program(at, encoded);
     assert(sameBytes(this.flash.read(at, encoded.length), encoded), `the manifest of slot ${slotName(slot)} reads back as written`);
-    const update = new Update(this.flash, this.layout, slot, manifest, encoded, () => this.writeRecord(slot, manifest.seq, encoded, trial));
+    const update = new Update(this.flash, this.layout, slot, manifest, encoded, (checks) => this.writeRecord(slot, manifest.seq, encoded, trial, checks));
     this.current = update;
     return update;
   }
 
   /** The commit point: one record in a sector the running load was not booted
    *  from, after a barrier so the load it names is durable first. */
-  private writeRecord(slot: Slot, seq: number, manifestBytes: Uint8Array, trial: boolean): BootResult {
+  private writeRecord(slot: Slot, seq: number, manifestBytes: Uint8Array, trial: boolean, checks: ComponentCheck[]): BootResult {
     const record = encodeRecord({ slot, seq, manifestSha256: sha256(manifestBytes), trial });
     const spare = readRecords(this.flash, this.layout).filter((r) => r.sector !== this.keepSector);
     // An unreadable record first, then the oldest.
@@ -249,7 +253,11 @@ export class AbStore {
     this.flash.program(sector * this.layout.sectorBytes, record);
     this.flash.sync();
     assert(sameBytes(this.flash.read(sector * this.layout.sectorBytes, RECORD_BYTES), record), `boot record ${seq} reads back as written (sector ${sector})`);
-    const b = this.boot();
+    // The boot scan that must now choose T, taking U5's checks of T's
+    // components, made a moment ago, instead of reading the load once more;
+    // every real boot reads and checks it again.
+    const scan = scanBoot(this.flash, this.layout, { checked: { slot, checks } });
+    const b = this.took(scan);
     if (b.slot !== slot || !b.verified || b.recordSeq !== seq || b.trial !== trial) throw new FlashError("verify", `boot record ${seq} is written but boot does not choose slot ${slotName(slot)}${trial ? " on trial" : ""}: ${b.reason}`);
     return b;
   }
@@ -274,7 +282,7 @@ export class Update {
     readonly slot: Slot,
     readonly manifest: Manifest,
     private readonly encoded: Uint8Array,
-    private readonly commitRecord: () => BootResult,
+    private readonly commitRecord: (checks: ComponentCheck[]) => BootResult,
   ) {
     this.checks = manifest.components.map(() => null);
     this.erased = new Uint8Array(layout.slotSectors);
@@ -352,7 +360,7 @@ export class Update {
     if (!sameBytes(this.dev.read(slotStartBytes(this.layout, this.slot), this.encoded.length), this.encoded)) bad.push("the manifest no longer reads as written");
     if (bad.length > 0) throw new FlashError("verify", `commit refused (slot ${slotName(this.slot)}): ${bad.join("; ")}`);
     this.state = "committed";
-    this.commitRecord();
+    this.commitRecord(this.checks.map((c) => c!));
   }
 
   /** Made void by a newer beginUpdate on the same store. */

@@ -66,6 +66,9 @@ export interface ScanOptions {
   /** Treat a trial not yet booted as reverted: for a power-up that could not
    *  program the TRIED mark, and so must not boot the trial at all. */
   skipTrials?: boolean;
+  /** One slot's components as checked a moment ago (the commit's own check,
+   *  docs/FLASH.md U5): taken as they are, not read again. */
+  checked?: { slot: Slot; checks: ComponentCheck[] };
 }
 
 /** A decode that fails is read again, up to MAX_FLASH_ATTEMPTS reads: a bit
@@ -133,6 +136,7 @@ export function scanBoot(dev: FlashDevice, layout: Layout, options: ScanOptions 
 
   // Each slot's components are read at most once per scan.
   const checks = new Map<Slot, ComponentCheck[]>();
+  if (options.checked !== undefined) checks.set(options.checked.slot, options.checked.checks);
   const checked = (s: Slot, m: Manifest) => {
     if (!checks.has(s)) checks.set(s, m.components.map((c) => checkComponent(dev, slotStartBytes(layout, s), c)));
     return checks.get(s)!;

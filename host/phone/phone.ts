@@ -182,6 +182,8 @@ async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, b
   // What ends the upgrade early, found where it happens (a socket callback,
   // a fetch, a flash write) and acted on by the progress loop below.
   let fatal: PhoneError | null = null;
+  /** Ends the progress loop's wait early: a component just completed. */
+  let wake: (() => void) | null = null;
   const httpBase = o.loadUrl ?? device?.httpServer;
   const http = httpBase === undefined ? undefined : new HttpLoadSource(httpBase, (text) => say("WRN", text));
   const watch = new ServerWatch(`${target.loadName}.loads`, (text) => say("WRN", text));
@@ -234,7 +236,10 @@ async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, b
     onEvent(xid, code, n, a, b) {
       const c = byXid.get(xid);
       const atMs = Date.now() - started;
-      if (code === Ev.FileDone && c !== undefined) c.done = true;
+      if (code === Ev.FileDone && c !== undefined) {
+        c.done = true;
+        wake?.();
+      }
       // Bad bytes from the HTTP server send the file to TFTP; the TFTP
       // server's are counted against it (./server-watch.ts).
       if (code === Ev.Corrupt && a === 0 && c !== undefined && http?.corrupt(c.name, `block ${b >>> 0 === 0xffffffff ? "list" : b} failed its SHA-256 check`) !== true) watch.corrupt(c.name, b);
@@ -315,7 +320,14 @@ async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, b
     let lastMoved = Date.now();
     let lastTotal = -1;
     while (comps.some((c) => !c.done)) {
-      await new Promise((r) => setTimeout(r, 200));
+      // Woken at once by the last component's FileDone: every phone of a
+      // site commits at about the same moment, and a poll's wait is time the
+      // fleet's done includes.
+      await new Promise<void>((r) => {
+        wake = r;
+        setTimeout(r, PROGRESS_POLL_MS);
+      });
+      wake = null;
       fatal ??= watch.failure;
       if (fatal !== null) throw fatal;
       const total = comps.reduce((sum, c) => sum + (host.core.x.hierHeld(c.slot) >>> 0), 0);
@@ -339,12 +351,10 @@ async function bootOnce(o: PhoneOptions, { started, say, board, layout, store, b
       }
     }
     o.progress?.stop();
-    for (const c of comps) {
-      if (!flashStep(o.flashPath, `checking ${c.name}`, () => update.verify(c.index))) {
-        throw new FlashImageError(`${c.name} in flash does not match its SHA-256 in the index after the transfer (the old load stays active)`);
-      }
-    }
-    flashStep(o.flashPath, "making the new load active", () => update.commit());
+    // commit() reads every component back from flash and checks it against
+    // the index (docs/FLASH.md U5), and writes the boot record only if all
+    // verify: one check of the load, not one here and one again there.
+    flashStep(o.flashPath, "verifying the new load to make it active (the old load stays active)", () => update.commit());
     log.nextLineAbout(undefined, "loadDone");
     say("NOT", `load ${target.loadName} verified in flash and active from the next boot, on trial (${comps.length} components)`);
     // Serve late peers for a while, then boot the new load.
@@ -422,6 +432,9 @@ function wanPacing(o: PhoneOptions, board: Board, configKbps: number | undefined
 
 /** The core's root-ad interval (assembly/config.ts) for a board that names none. */
 const CORE_DEFAULT_ROOT_AD_MS = 2000;
+/** How often the progress loop looks at the components (progress lines,
+ *  the stall limit) while none completes. */
+const PROGRESS_POLL_MS = 200;
 /** The core's advertisement interval (assembly/config.ts) for a board that names none. */
 const CORE_DEFAULT_AD_MS = 250;
 
