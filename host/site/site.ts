@@ -121,11 +121,12 @@ export interface SiteResult {
 
 /** Where the run keeps the server's root and every phone's flash image: in
  *  memory (tmpfs) where the machine has it. Each real phone has a flash chip
- *  of its own; sixty image files on one disk share its journal, and the
- *  commit's barriers (fsync, docs/FLASH.md U5 and U7) queued behind each
- *  other's: measured on this VM, a commit took 1.5 s of wall time for 59 ms
- *  of CPU when every phone committed at once, and the fleet's time with it.
- *  The single phone's image lies in the same place, so the two compare. */
+ *  of its own; sixty image files on one disk share its journal and queue
+ *  their commits' barriers (fsync, docs/FLASH.md U5 and U7) behind each
+ *  other's. Measured: it was not what held the commits (1.2 s of wall for
+ *  50 ms of CPU each on tmpfs too, 1.4 s on disk: sixty phones committing
+ *  on 2 cores at once), but a rig's disk is not a phone's to share. The
+ *  single phone's image lies in the same place, so the two compare. */
 function siteTmp(): string {
   return existsSync(SITE_TMPFS) ? SITE_TMPFS : tmpdir();
 }
