@@ -41,14 +41,14 @@ const CASES: Case[] = [
 ];
 
 export const SITE_HEADER =
-  "| case | phones | models | source | done (s) | single (s) | limit (s) | done / single | done / limit | WAN down (bytes) | WAN / loads | dropped | verified |\n" +
+  "| case | phones | models | source | done (s) | single (s) | limit (s) | done / single | done / limit | WAN down (bytes) | WAN / loads | WAN / single | dropped | verified |\n" +
   "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
 export function siteRow(name: string, r: SiteResult): string {
   const s = (ms: number) => (ms / 1000).toFixed(1);
   return `| ${name}${r.killed !== null ? " (root killed)" : ""} | ${r.phones} | ${r.models} | ${r.source} | ${s(r.fleet.doneMs)} | ${s(r.single.doneMs)} | ${s(r.limitMs)} | ` +
     `${(r.fleet.doneMs / r.single.doneMs).toFixed(3)} | ${(r.fleet.doneMs / r.limitMs).toFixed(3)} | ${r.fleet.wan.down.bytes} | ` +
-    `${(r.fleet.wan.down.bytes / r.allLoadsBytes).toFixed(4)} | ${r.fleet.wan.down.dropped} | ${r.verified} of ${r.phones} |`;
+    `${(r.fleet.wan.down.bytes / r.allLoadsBytes).toFixed(4)} | ${r.wanVsSingle.toFixed(4)} | ${r.fleet.wan.down.dropped} | ${r.verified} of ${r.phones} |`;
 }
 
 export async function siteBench(phones = PHONES, names = CASES.map((c) => c.name), out = (line: string) => process.stdout.write(line + "\n")): Promise<string[]> {

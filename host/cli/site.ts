@@ -101,6 +101,7 @@ export function siteReport(r: SiteResult): string[] {
     `limitMs  ${r.limitMs.toFixed(0)} (${s(r.limitMs)}): ${r.allLoadsBytes} bytes over ${r.wanKbps} kbit/s plus ${r.wanRttMs} ms`,
     `WAN (tbf, Ethernet frames): down ${r.fleet.wan.down.bytes} bytes in ${r.fleet.wan.down.packets} packets (${r.fleet.wan.down.dropped} dropped) = ${(r.fleet.wan.down.bytes / r.allLoadsBytes).toFixed(4)} x the load(s); up ${r.fleet.wan.up.bytes} bytes in ${r.fleet.wan.up.packets} packets`,
     `  besides the load the phones had to read ${r.metadataBytes} bytes (configurations, indexes, block lists)`,
+    `  the load over the WAN: ${r.wanVsSingle.toFixed(4)} x what one phone per model alone took (${r.single.wan.down.bytes} bytes, ${r.singleMetadataBytes} besides the load), both less what they read besides it`,
     `  highest payload rate down the WAN over 10 s: ${r.fleet.wanMaxKbps10s ?? "-"} kbit/s${r.wanKbpsMax === null ? "" : ` (budget ${r.wanKbpsMax})`}`,
     "server reads per file (the servers' own records, fleet run):",
   ];

@@ -24,9 +24,10 @@ export const HTTP_CONNECT_TIMEOUT_MS = 10_000;
  *  a chunk): the server or the link stalled. Twice the connect timeout, as
  *  a server may pause while it reads a cold disk. */
 export const HTTP_IDLE_TIMEOUT_MS = 20_000;
-/** Requests after a connection cut mid-body within one fetch, each resuming
- *  with Range and If-Range from the last byte received. Three cuts in one
- *  file is a link or a server that will not carry it: the caller falls back. */
+/** Requests after a connection cut mid-body (or failed under a request)
+ *  within one fetch, each resuming with Range and If-Range from the last
+ *  byte received. Three in one file is a link or a server that will not
+ *  carry it: the caller falls back. */
 export const HTTP_RESUMES_MAX = 3;
 
 export interface HttpRangeOptions {
@@ -88,14 +89,26 @@ export async function httpGetRange(o: HttpRangeOptions): Promise<HttpRangeResult
     try {
       await oneRequest(o, st);
     } catch (e) {
-      // Only a body cut after progress is resumed; anything else is the answer.
-      const cut = e instanceof HttpFetchError && (e.kind === "short-body" || e.kind === "timeout") && st.at > before;
-      if (!cut || resumes >= resumesMax) throw e;
+      if (!resumable(e, st.at > before) || resumes >= resumesMax) throw e;
       resumes++;
+      continue;
     }
     if (st.at <= before && st.at < o.sizeBytes) throw new HttpFetchError("short-body", `${o.url}: a response that moved no byte at ${st.at}`);
   }
   return { requests: st.requests, wireBytes: st.wireBytes, validator: st.validator };
+}
+
+/** Whether a failed request is asked again from where it stopped: a body
+ *  cut after progress; and a connection that failed under the request
+ *  ("network", not "refused"), even before any byte: a kept-alive connection
+ *  the server had closed while idle fails the next request on it (undici's
+ *  UND_ERR_SOCKET; seen on the site when a successor root asked the rest of
+ *  a file), and the next request opens a fresh one. Anything else is the
+ *  server's answer. */
+function resumable(e: unknown, moved: boolean): boolean {
+  if (!(e instanceof HttpFetchError)) return false;
+  if (e.kind === "network") return true;
+  return (e.kind === "short-body" || e.kind === "timeout") && moved;
 }
 
 /** One request (and its redirects): checks the headers, then streams the

@@ -12,7 +12,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createTcpServer, type AddressInfo } from "node:net";
-import { httpGetRange, type HttpRangeOptions } from "../../host/http/client.js";
+import { HTTP_RESUMES_MAX, httpGetRange, type HttpRangeOptions } from "../../host/http/client.js";
 import { HttpFetchError, type HttpErrorKind } from "../../host/http/errors.js";
 
 const SIZE = 100_000;
@@ -82,6 +82,10 @@ const ROUTES: Record<string, Route> = {
     r.writeHead(200, { "content-length": String(SIZE), etag: '"v1"' });
     r.write(FILE.subarray(0, CUT), () => r.destroy());
   },
+  // The first request's connection is closed under it, no byte answered
+  // (a kept-alive connection the server had closed); then a good server.
+  "/reset-once": (q, r, nth) => (nth > 1 ? send206(r, rangeStart(q), '"v1"') : q.socket.destroy()),
+  "/reset-always": (q) => q.socket.destroy(),
   "/loop-a": (_q, r) => (r.writeHead(302, { location: "/loop-b" }), r.end()),
   "/loop-b": (_q, r) => (r.writeHead(302, { location: "/loop-a" }), r.end()),
   "/redirect-once": (_q, r) => (r.writeHead(301, { location: "/good" }), r.end()),
@@ -201,6 +205,17 @@ test("a body shorter than its Content-Length is resumed, and fails short-body wh
   const r = await fetchInto({ url: at(s.base, "/too-short"), from: 0, resumesMax: 3 });
   assertKind(r.error, "short-body");
   assert.equal(r.received, 4 * CUT, "one first request and three resumes, each CUT bytes");
+});
+
+test("a connection closed under a request is asked again from the same byte; one that always closes fails network", async (t) => {
+  const { base, log } = await hostileServer(t);
+  const once = await fetchInto({ url: at(base, "/reset-once"), from: N });
+  assert.equal(once.error, undefined, String(once.error));
+  assert.equal(once.received, SIZE - N);
+  assert.deepEqual(log.map((l) => l.range), [`bytes=${N}-`, `bytes=${N}-`], "the retry asks from the same byte");
+  const always = await fetchInto({ url: at(base, "/reset-always"), from: 0 });
+  assertKind(always.error, "network");
+  assert.equal(log.length, 2 + 1 + HTTP_RESUMES_MAX, "the first request and HTTP_RESUMES_MAX more, then the error");
 });
 
 test("an ETag that changes between two ranged requests of one fetch fails changed: never spliced", async (t) => {
