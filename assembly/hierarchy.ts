@@ -61,7 +61,8 @@ export class Hier {
   /** The claimed root whose ROOT_AD started this walk; 0 for a repair. */
   walkRoot: u32 = 0;
   /** Somebody answered during this walk: an ACCEPT, or a REFUSE that says
-   *  why (tree.ts). A walk nobody answers gives up after MAX_SILENT_HOPS. */
+   *  why (tree.ts). A walk nobody answers gives up after MAX_SILENT_HOPS
+   *  and one attempt at the claimed root itself. */
   walkAnswered: bool = false;
   /** Attempts nobody answered since the last ROOT_AD's candidates came in:
    *  each claimed root gets MAX_SILENT_HOPS of them, however many the walk

@@ -130,7 +130,8 @@ export const MAX_MERGE_BACKOFF_SHIFT: i32 = 6;
 /** A walk started by a ROOT_AD gives up after this many attempts that
  *  nobody answered (no ACCEPT, no REFUSE that says why): a forged ROOT_AD
  *  lists addresses that never answer, and each costs a join timeout. An
- *  honest walk's first attempt is answered (docs/DESIGN.md). */
+ *  honest walk's first attempt is answered (docs/DESIGN.md). The claimed
+ *  root itself is then asked once more before it is struck (tree.ts). */
 export const MAX_SILENT_HOPS: i32 = 2;
 
 // ---------------------------------------------------------------- streams nobody joined on (core.ts onStreamAccept)

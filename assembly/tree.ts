@@ -221,8 +221,14 @@ function tryNextCandidate(h: Hier, nowMs: f64): bool {
     h.nCands--;
     if (tmp.addr == cfg.selfAddr || h.wasTried(tmp.addr) || isAvoided(tmp.addr, nowMs)) continue;
     if (h.hops >= MAX_JOIN_HOPS) break;
-    // A claimed root whose candidates never answer is not worth a long walk.
-    if (h.walkRoot != 0 && !h.walkAnswered && h.silentHops >= MAX_SILENT_HOPS) break;
+    // A claimed root whose candidates never answer is not worth a long walk,
+    // but it is asked itself before it is struck as silent: the slots it
+    // named can be stale or starved while it answers. (On the real-socket
+    // site a phone powered up again met two silent slots of a complete tree,
+    // struck its live root and, deaf to that root's ROOT_ADs for
+    // AVOID_SILENT_MS, became a second root: the file crossed the WAN twice
+    // until the merge.) A forged ROOT_AD costs one join timeout more.
+    if (h.walkRoot != 0 && !h.walkAnswered && h.silentHops >= MAX_SILENT_HOPS && tmp.addr != h.walkRoot) continue;
     const handle = allocLink();
     if (handle < 0) break;
     const idx = hierIndex(h.xid);

@@ -219,7 +219,7 @@ describe("an honest merge", () => {
 });
 
 describe("joiners that hear forged ROOT_ADs", () => {
-  test("a walk nobody answers gives up after MAX_SILENT_HOPS attempts and turns the phone skeptical", () => {
+  test("a walk nobody answers gives up after MAX_SILENT_HOPS attempts and the claimed root itself, and turns the phone skeptical", () => {
     bootRelay();
     needFile(0);
     runUntil(10); // soliciting
@@ -227,10 +227,12 @@ describe("joiners that hear forged ROOT_ADs", () => {
     dgRootAd(0x0a020000, fileXid(), FORGED, adCands, 4);
     expect(role()).toBe(ROLE_JOINING);
     let tries = 0;
+    let last: u32 = 0;
     for (let guard = 0; guard < 20 && role() == ROLE_JOINING; guard++) {
       const c = findKind(OUT_CONNECT);
       if (c != 0) {
         tries++;
+        last = recA(c);
         const h = <i32>recB(c);
         clear();
         core.onStreamClosed(now, h); // nobody there
@@ -238,7 +240,9 @@ describe("joiners that hear forged ROOT_ADs", () => {
         step();
       }
     }
-    expect(tries).toBe(MAX_SILENT_HOPS);
+    // Two of the named slots, then the claimed root: never struck untried.
+    expect(tries).toBe(MAX_SILENT_HOPS + 1);
+    expect(last).toBe(0x0a020000);
     expect(role()).toBe(ROLE_DISCOVER);
     expect(isSkeptical(now)).toBe(true);
   });
